@@ -1,0 +1,213 @@
+"""The per-request CORS decision for one route, at the level of ASGI messages.
+
+A ``RouteCORS`` joins a policy to the methods of the route it is on. Everything that does
+not depend on the request is computed in its constructor; ``handle`` does the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from starlette.types import Message, Receive, Scope, Send
+
+from ._error_responses import send_exception_response
+from ._headers import add_vary, join, parse_request_headers
+from .policy import ANY_ORIGIN, CORSPolicy
+
+logger = logging.getLogger("cors_routes")
+
+RouteHandle = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+ACAO = b"access-control-allow-origin"
+ACAC = b"access-control-allow-credentials"
+ACEH = b"access-control-expose-headers"
+ACMA = b"access-control-max-age"
+ACAPN = b"access-control-allow-private-network"
+ACAM = b"access-control-allow-methods"
+ACAH = b"access-control-allow-headers"
+_ORIGIN = b"origin"
+_ACRM = b"access-control-request-method"
+_ACRH = b"access-control-request-headers"
+_ACRPN = b"access-control-request-private-network"
+_VARY_ORIGIN = b"Origin"
+_PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+_PN_VARY = _PREFLIGHT_VARY + b", Access-Control-Request-Private-Network"
+# A refused preflight says nothing about the policy: an empty 403 and Vary.
+_TRUE = b"true"
+_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+_MULTIPLE = b"\x00multiple"  # more than one Origin line: not a valid request
+
+
+class RouteCORS:
+    """A policy bound to one route: answers its preflights, decorates its responses."""
+
+    __slots__ = (
+        "_actual",
+        "_allowed_methods",
+        "_preflight",
+        "_served",
+        "_static",
+        "_vary",
+        "policy",
+        "route_name",
+    )
+
+    def __init__(self, policy: CORSPolicy, route_methods: Iterable[str] | None, route_name: str):
+        self.policy = policy
+        self.route_name = route_name
+        self._served = None if route_methods is None else frozenset(route_methods)
+        allowed = policy.allowed_methods_for(self._served)
+        self._allowed_methods = (
+            None if allowed is None else {method: method.encode("latin-1") for method in allowed}
+        )
+        actual: list[tuple[bytes, bytes]] = []
+        if policy.allow_credentials:
+            actual.append((ACAC, _TRUE))
+        self._preflight = (*actual, (ACMA, str(policy.max_age).encode()))
+        if policy.expose_headers:
+            actual.append((ACEH, join(policy.expose_headers)))
+        self._actual = tuple(actual)
+        # Fetch, "CORS protocol and HTTP caches": for '*' the answer does not depend on the
+        # origin, so it goes on every response and needs no Vary.
+        self._static: tuple[tuple[bytes, bytes], ...] | None = (
+            ((ACAO, ANY_ORIGIN), *self._actual) if policy.allows_any_origin else None
+        )
+        self._vary = _PN_VARY if policy.allow_private_network else _PREFLIGHT_VARY
+
+    def preflight_served(self, scope: Scope) -> bool | None:
+        """For an OPTIONS request: is it a preflight (Origin + ACRM), and for a method we serve?
+
+        None when it is not a preflight. Method names are compared case-sensitively, as
+        Fetch does: a PATCH route does not serve ``patch``.
+        """
+        origin = method = None
+        for key, value in scope["headers"]:
+            if key == _ACRM:
+                method = value
+            elif key == _ORIGIN:
+                origin = value
+        if origin is None or method is None:
+            return None
+        return self._served is None or method.decode("latin-1") in self._served
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, route: RouteHandle) -> None:
+        if scope["method"] == "OPTIONS" and await self._answer_preflight(scope, send):
+            return
+        static = self._static
+        if static is not None:
+            extra, vary = static, False
+        else:
+            extra, vary = await self._actual_headers(scope), True
+        started = False
+
+        async def send_with_cors(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [*message.get("headers", ()), *extra]
+                if vary:
+                    add_vary(headers, _VARY_ORIGIN)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await route(scope, receive, send_with_cors)
+        except Exception as exc:
+            if started:
+                raise
+            await send_exception_response(exc, scope, receive, send_with_cors)
+
+    async def _actual_headers(self, scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
+        origin = None
+        for key, value in scope["headers"]:
+            if key == _ORIGIN:
+                origin = _MULTIPLE if origin is not None else value
+        if origin is None:
+            return ()
+        allowed = await self._origin_value(origin)
+        if allowed is None:
+            if logger.isEnabledFor(logging.DEBUG):
+                self._log(scope, "request", origin, "origin is not allowed")
+            return ()
+        return ((ACAO, allowed), *self._actual)
+
+    async def _origin_value(self, origin: bytes) -> bytes | None:
+        if origin is _MULTIPLE:
+            return None
+        policy = self.policy
+        value = policy.origin_value(origin)
+        if value is None and policy.has_origin_func:
+            value = await policy.ask_origin_func(origin)
+        return value
+
+    async def _answer_preflight(self, scope: Scope, send: Send) -> bool:
+        origin = method = None
+        requested: list[bytes] = []
+        private_network = False
+        for key, value in scope["headers"]:
+            if key == _ORIGIN:
+                origin = _MULTIPLE if origin is not None else value
+            elif key == _ACRM:
+                method = value
+            elif key == _ACRH:
+                requested.append(value)
+            elif key == _ACRPN:
+                private_network = value == _TRUE
+        if origin is None or method is None:
+            return False  # not a preflight: route it like any request
+        headers = [(b"vary", self._vary)]
+        reason, names = self._check(origin, method, requested)
+        if reason is None:
+            allowed_origin = await self._origin_value(origin)
+            if allowed_origin is None:
+                reason = "origin is not allowed"
+            else:
+                headers += self._grant(allowed_origin, method, names, private_network)
+        if reason is not None:
+            if logger.isEnabledFor(logging.DEBUG):
+                self._log(scope, "preflight", origin, reason, method, requested)
+            headers.append((b"content-length", b"0"))
+        await send(
+            {"type": "http.response.start", "status": 403 if reason else 204, "headers": headers}
+        )
+        await send(_EMPTY_BODY)
+        return True
+
+    def _check(
+        self, origin: bytes, method: bytes, requested: list[bytes]
+    ) -> tuple[str | None, list[str]]:
+        """Why the preflight is refused (None if it is not), and the requested header names."""
+        if origin is _MULTIPLE:
+            return "more than one Origin header", []
+        allowed = self._allowed_methods
+        if allowed is not None and method.decode("latin-1") not in allowed:
+            return "method is not allowed", []
+        names = parse_request_headers(b",".join(requested).decode("latin-1"))
+        if names is None:
+            return "Access-Control-Request-Headers is malformed or too long", []
+        if not self.policy.allowed_request_headers(names):
+            return "a requested header is not allowed", names
+        return None, names
+
+    def _grant(
+        self, origin: bytes, method: bytes, names: list[str], private_network: bool
+    ) -> list[tuple[bytes, bytes]]:
+        headers = [(ACAO, origin), *self._preflight, (ACAM, method)]
+        if names:
+            headers.append((ACAH, ", ".join(names).encode("latin-1")))
+        if private_network and self.policy.allow_private_network:
+            headers.append((ACAPN, _TRUE))
+        return headers
+
+    def _log(self, scope: Scope, kind: str, origin: bytes, reason: str, *asked: object) -> None:
+        logger.debug(
+            "CORS %s refused on %s %s (%s): origin %r, asked %r: %s",
+            kind,
+            scope.get("method"),
+            scope.get("path"),
+            self.route_name,
+            origin,
+            asked,
+            reason,
+        )

@@ -1,0 +1,79 @@
+"""What a CORS route adds to a framework route class, shared by the FastAPI and Starlette ones.
+
+Only two hooks of a route are used, both public: ``matches`` (a preflight must reach the
+route that serves the method it asks for, although the route does not serve OPTIONS) and
+``handle`` (preflights are answered there, and every response is sent through it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
+
+from ._dispatch import RouteCORS
+from .decorators import resolve_endpoint
+from .exceptions import CORSConfigError
+from .policy import CORSPolicy
+
+# Module-level names: matches() runs for every route a request passes on its way, and a
+# global is cheaper to load than an Enum member.
+_NONE = Match.NONE
+_PARTIAL = Match.PARTIAL
+_FULL = Match.FULL
+
+
+class CORSRouteMixin:
+    """Mixed into a route class before the framework's route class."""
+
+    cors_policy: ClassVar[CORSPolicy | None] = None
+    """The policy of routes whose endpoint has no ``@cors``: a router-wide default."""
+
+    cors: RouteCORS | None
+    cors_opted_out: bool
+    path: str
+    methods: set[str] | None
+    # The framework's own hooks, set by each concrete class.
+    _route_matches: ClassVar[Callable[[Any, Scope], tuple[Match, Scope]]]
+    _route_handle: ClassVar[Callable[[Any, Scope, Receive, Send], Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        policy = cls.__dict__.get("cors_policy")
+        if policy is not None and not isinstance(policy, CORSPolicy):
+            raise CORSConfigError(
+                f"{cls.__name__}.cors_policy must be a CORSPolicy or None, not {policy!r}: "
+                "write cors_policy = CORSPolicy(allow_origins=[...])"
+            )
+
+    def _resolve_endpoint(
+        self, endpoint: Callable[..., Any]
+    ) -> tuple[Callable[..., Any], CORSPolicy | None]:
+        endpoint, policy, opted_out = resolve_endpoint(endpoint, type(self).cors_policy)
+        self.cors_opted_out = opted_out
+        return endpoint, policy
+
+    def _bind(self, policy: CORSPolicy | None) -> None:
+        methods = self.methods
+        name = f"{', '.join(sorted(methods)) if methods else 'any method'} {self.path}"
+        self.cors = None if policy is None else RouteCORS(policy, methods, name)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        result = self._route_matches(scope)
+        if result[0] is _NONE or self.cors is None or scope["method"] != "OPTIONS":
+            return result
+        served = self.cors.preflight_served(scope)
+        if served is None:
+            return result
+        # A preflight goes to the route that serves the method it asks for, as the actual
+        # request will; others on the same path let it pass (even one that serves OPTIONS).
+        return (_FULL if served else _PARTIAL), result[1]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cors = self.cors
+        if cors is None or scope["type"] != "http":
+            await self._route_handle(scope, receive, send)
+        else:
+            await cors.handle(scope, receive, send, self._route_handle)

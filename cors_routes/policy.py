@@ -1,0 +1,334 @@
+"""CORSPolicy: one endpoint's CORS rules, validated and turned into header bytes once."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from . import _headers
+from ._callables import is_async_callable
+from ._origins import (
+    ANY,
+    NULL,
+    OriginMatcher,
+    ParsedOrigin,
+    parse_configured_origin,
+    parse_request_origin,
+)
+from .exceptions import CORSConfigError
+
+logger = logging.getLogger("cors_routes")
+
+OriginFunc = Callable[[str], bool | Awaitable[bool]]
+
+# Methods whose case is normalised, as Fetch normalises DELETE GET HEAD OPTIONS POST PUT
+# (plus PATCH, which everyone writes upper-case in a configuration). Others keep their case.
+_STANDARD_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+# Fetch "forbidden methods": a script cannot send them, so allowing them means nothing.
+_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+
+_FIELDS = (
+    "allow_origins",
+    "allow_origin_regex",
+    "allow_origin_func",
+    "allow_methods",
+    "allow_headers",
+    "allow_credentials",
+    "expose_headers",
+    "max_age",
+    "allow_private_network",
+)
+
+
+ANY_ORIGIN = b"*"
+
+
+class CORSPolicy:
+    """The CORS rules of one endpoint (or of a router, as a route class default).
+
+    Keyword names and meanings follow Starlette's ``CORSMiddleware``, so its arguments move
+    over unchanged. Every problem is reported at construction as one ``CORSConfigError``.
+    """
+
+    __slots__ = (
+        *_FIELDS,
+        "allows_any_origin",
+        "_matcher",
+        "_func_is_async",
+        "_methods",
+        "_any_header",
+        "_headers",
+    )
+
+    allow_origins: tuple[str, ...]
+    allow_origin_regex: str | None
+    allow_origin_func: OriginFunc | None
+    allow_methods: tuple[str, ...] | None
+    allow_headers: tuple[str, ...]
+    allow_credentials: bool
+    expose_headers: tuple[str, ...]
+    max_age: int
+    allow_private_network: bool
+    allows_any_origin: bool
+    _matcher: OriginMatcher
+    _func_is_async: bool
+    _methods: frozenset[str] | None
+    _any_header: bool
+    _headers: frozenset[str]
+
+    def __init__(
+        self,
+        allow_origins: Iterable[str] = (),
+        allow_origin_regex: str | None = None,
+        allow_origin_func: OriginFunc | None = None,
+        allow_methods: Iterable[str] | None = None,
+        allow_headers: Iterable[str] = (),
+        allow_credentials: bool = False,
+        expose_headers: Iterable[str] = (),
+        max_age: int = 600,
+        allow_private_network: bool = False,
+    ) -> None:
+        problems: list[str] = []
+        origins = _origins(allow_origins, problems)
+        regex = _regex(allow_origin_regex, problems)
+        if allow_origin_func is not None and not callable(allow_origin_func):
+            problems.append(
+                f"allow_origin_func={allow_origin_func!r} is not callable: pass a function "
+                "taking the origin string and returning a bool"
+            )
+        methods = None if allow_methods is None else _methods(allow_methods, problems)
+        headers = _header_names(allow_headers, "allow_headers", problems, request=True)
+        exposed = _header_names(expose_headers, "expose_headers", problems, request=False)
+        for name, flag in (
+            ("allow_credentials", allow_credentials),
+            ("allow_private_network", allow_private_network),
+        ):
+            if not isinstance(flag, bool):
+                problems.append(f"{name}={flag!r} is not a bool: pass True or False")
+        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
+            problems.append(
+                f"max_age={max_age!r} is not a number of seconds: pass an int >= 0 "
+                "(browsers cap it: Chromium at 7200, Firefox at 86400)"
+            )
+        allows_any = any(origin == ANY for origin in origins if isinstance(origin, str))
+        if allow_credentials is True:
+            if allows_any:
+                problems.append(
+                    "allow_credentials=True with allow_origins=['*'] would let every site on "
+                    "the web make credentialed requests as your users: list the origins "
+                    "instead, e.g. allow_origins=['https://app.example']"
+                )
+            if ANY in exposed:
+                problems.append(
+                    "expose_headers=['*'] does not work with allow_credentials=True "
+                    "(browsers read '*' as a header name there): list the headers to expose"
+                )
+        if problems:
+            raise CORSConfigError(problems)
+
+        parsed = [origin for origin in origins if isinstance(origin, ParsedOrigin)]
+        put = object.__setattr__
+        put(
+            self,
+            "allow_origins",
+            tuple(_unique([ANY] * allows_any + [origin.normalized for origin in parsed])),
+        )
+        put(self, "allow_origin_regex", allow_origin_regex)
+        put(self, "allow_origin_func", allow_origin_func)
+        put(self, "allow_methods", methods)
+        put(self, "allow_headers", headers)
+        put(self, "allow_credentials", allow_credentials)
+        put(self, "expose_headers", exposed)
+        put(self, "max_age", max_age)
+        put(self, "allow_private_network", allow_private_network)
+        put(self, "allows_any_origin", allows_any)
+        self._precompute(parsed, regex)
+
+    def _precompute(self, parsed: list[ParsedOrigin], regex: re.Pattern[str] | None) -> None:
+        put = object.__setattr__
+        put(self, "_matcher", OriginMatcher(parsed, self.allows_any_origin, regex))
+        func = self.allow_origin_func
+        put(self, "_func_is_async", func is not None and is_async_callable(func))
+        methods = self.allow_methods
+        put(self, "_methods", None if methods is None or ANY in methods else frozenset(methods))
+        put(self, "_any_header", ANY in self.allow_headers)
+        put(self, "_headers", _headers.SAFELISTED_REQUEST_HEADERS | frozenset(self.allow_headers))
+
+    # -- the per-request questions, asked by the dispatcher ------------------------------
+
+    def origin_value(self, origin: bytes) -> bytes | None:
+        """The Access-Control-Allow-Origin value for ``origin``, without the predicate."""
+        if self.allows_any_origin:
+            return ANY_ORIGIN
+        matcher = self._matcher
+        if matcher.matches_exact(origin):
+            return origin
+        if matcher.needs_parsing:
+            text = origin.decode("latin-1")
+            if matcher.matches_parsed(text, parse_request_origin(text)):
+                return origin
+        return None
+
+    @property
+    def has_origin_func(self) -> bool:
+        return self.allow_origin_func is not None
+
+    async def ask_origin_func(self, origin: bytes) -> bytes | None:
+        """Ask ``allow_origin_func``; a predicate that raises denies (and is logged)."""
+        func = self.allow_origin_func
+        assert func is not None
+        text = origin.decode("latin-1")
+        if text != NULL and parse_request_origin(text) is None:
+            return None
+        try:
+            result = func(text)
+            if self._func_is_async or inspect.isawaitable(result):
+                result = await result  # type: ignore[misc]
+        except Exception:
+            logger.exception("allow_origin_func raised for origin %r; the origin is denied", text)
+            return None
+        return origin if result is True else None
+
+    def allowed_methods_for(self, route_methods: Iterable[str] | None) -> frozenset[str] | None:
+        """The methods a preflight may be granted for on a route serving ``route_methods``.
+
+        A route's own methods bound everything: "*" never grants a method it does not serve.
+        None means "any method" (a route that serves every method and a policy that agrees).
+        """
+        if route_methods is None:
+            return self._methods
+        served = frozenset(route_methods)
+        return served if self._methods is None else served & self._methods
+
+    def allowed_request_headers(self, names: list[str]) -> bool:
+        return self._any_header or all(name in self._headers for name in names)
+
+    # -- value semantics ---------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"CORSPolicy is immutable: make a new one instead of setting {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("CORSPolicy is immutable")
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CORSPolicy):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        defaults = CORSPolicy.__init__.__defaults__ or ()
+        shown = [
+            f"{name}={getattr(self, name)!r}"
+            for name, default in zip(_FIELDS, defaults, strict=True)
+            if getattr(self, name) != (tuple(default) if isinstance(default, tuple) else default)
+        ]
+        return f"CORSPolicy({', '.join(shown)})"
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _as_list(value: object, name: str, problems: list[str]) -> list[Any]:
+    if isinstance(value, (str, bytes)):
+        problems.append(f"{name}={value!r} is a string, not a list: write {name}=[{value!r}]")
+        return []
+    try:
+        return list(value)  # type: ignore[call-overload, no-any-return]
+    except TypeError:
+        problems.append(f"{name}={value!r} is not a list: write {name}=[...]")
+        return []
+
+
+def _origins(value: Iterable[str], problems: list[str]) -> list[ParsedOrigin | str]:
+    result: list[ParsedOrigin | str] = []
+    for entry in _as_list(value, "allow_origins", problems):
+        if entry == ANY:
+            result.append(ANY)
+            continue
+        parsed = parse_configured_origin(entry)
+        if isinstance(parsed, str):
+            problems.append(parsed)
+        else:
+            result.append(parsed)
+    return result
+
+
+def _regex(value: str | None, problems: list[str]) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"allow_origin_regex={value!r} is not a string: pass a pattern")
+        return None
+    try:
+        return re.compile(value)
+    except re.error as error:
+        problems.append(f"allow_origin_regex={value!r} is not a valid regular expression: {error}")
+        return None
+
+
+def _methods(value: Iterable[str], problems: list[str]) -> tuple[str, ...]:
+    methods = []
+    for method in _as_list(value, "allow_methods", problems):
+        if method == ANY:
+            methods.append(ANY)
+        elif not isinstance(method, str) or not _headers.TOKEN.fullmatch(method):
+            problems.append(
+                f"method {method!r} is not a valid HTTP method name (an RFC 9110 token)"
+            )
+        elif method.upper() in _FORBIDDEN_METHODS:
+            problems.append(
+                f"method {method!r} is forbidden by the Fetch standard: browsers never send it, "
+                "remove it"
+            )
+        else:
+            methods.append(method.upper() if method.upper() in _STANDARD_METHODS else method)
+    return tuple(_unique(methods))
+
+
+def _header_names(
+    value: Iterable[str], name: str, problems: list[str], *, request: bool
+) -> tuple[str, ...]:
+    names = []
+    for header in _as_list(value, name, problems):
+        if header == ANY:
+            names.append(ANY)
+            continue
+        if not isinstance(header, str) or not _headers.TOKEN.fullmatch(header):
+            problems.append(
+                f"{name} entry {header!r} is not a valid header name (an RFC 9110 token)"
+            )
+            continue
+        lowered = header.lower()
+        if request and _headers.is_forbidden_request_header(lowered):
+            problems.append(
+                f"{name} entry {header!r} is a forbidden request header: browsers never let a "
+                "script set it, so allowing it has no effect; remove it"
+                + (" (cookies are sent with allow_credentials=True)" if lowered == "cookie" else "")
+            )
+            continue
+        names.append(lowered)
+    return tuple(_unique(names))
+
+
+def unknown_option_error(kwargs: dict[str, Any]) -> CORSConfigError | None:
+    """An error naming unknown keyword arguments (with the likely intended name), if any."""
+    problems = []
+    for key in kwargs:
+        if key not in _FIELDS:
+            close = difflib.get_close_matches(key, _FIELDS, n=1)
+            options = ", ".join(_FIELDS)
+            hint = f": did you mean {close[0]}?" if close else f": the options are {options}"
+            problems.append(f"unknown CORS option {key!r}{hint}")
+    return CORSConfigError(problems) if problems else None

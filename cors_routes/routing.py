@@ -1,0 +1,27 @@
+"""CORSRoute for FastAPI: ``APIRouter(route_class=CORSRoute)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from ._route_mixin import CORSRouteMixin
+
+
+class CORSRoute(CORSRouteMixin, APIRoute):
+    """An ``APIRoute`` that answers its own preflights and puts CORS headers on its responses.
+
+    The policy comes from ``@cors`` on the endpoint, else from the class attribute
+    ``cors_policy``; a route with neither (or with ``@no_cors``) behaves exactly like
+    ``APIRoute``.
+    """
+
+    _route_matches = APIRoute.matches
+    _route_handle = APIRoute.handle
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        endpoint, policy = self._resolve_endpoint(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+        self._bind(policy)

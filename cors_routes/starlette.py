@@ -1,0 +1,24 @@
+"""CORSRoute for plain Starlette apps; importing it does not import FastAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.routing import Route
+
+from ._route_mixin import CORSRouteMixin
+
+
+class CORSRoute(CORSRouteMixin, Route):
+    """A Starlette ``Route`` that answers its own preflights and puts CORS headers on its
+    responses: ``CORSRoute("/items", list_items)`` with ``@cors(...)`` on ``list_items``.
+    """
+
+    _route_matches = Route.matches
+    _route_handle = Route.handle
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        endpoint, policy = self._resolve_endpoint(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+        self._bind(policy)
