@@ -1,0 +1,18 @@
+"""Shared set-up for the behaviour tests.
+
+`starlette.testclient` warns at import time when it runs on `httpx` instead of
+`httpx2`; import it once here with that warning silenced so no test module
+triggers it during collection.
+"""
+
+import warnings
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r".*httpx.*", category=DeprecationWarning)
+    try:
+        from starlette.exceptions import StarletteDeprecationWarning
+    except ImportError:  # older Starlette lines have no such class
+        pass
+    else:
+        warnings.filterwarnings("ignore", category=StarletteDeprecationWarning)
+    import starlette.testclient  # noqa: F401

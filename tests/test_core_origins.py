@@ -1,0 +1,374 @@
+"""Origin matching: exact, "*", subdomain patterns, regex, allow_origin_func."""
+
+import logging
+
+import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from cors_routes import CORSRoute, cors
+
+
+def client_for(**policy):
+    app = FastAPI()
+    app.router.route_class = CORSRoute
+
+    @app.put("/r")
+    @cors(**policy)
+    def endpoint():
+        return {"ok": True}
+
+    return TestClient(app)
+
+
+def allowed(client, origin):
+    """Check the actual request and the preflight agree, return whether the origin was granted."""
+    actual = client.put("/r", headers={"Origin": origin})
+    assert actual.status_code == 200
+    pre = client.options("/r", headers={"Origin": origin, "Access-Control-Request-Method": "PUT"})
+    acao = actual.headers.get("access-control-allow-origin")
+    if pre.status_code == 204:
+        assert pre.headers["access-control-allow-origin"] == origin
+        assert acao == origin
+        return True
+    assert pre.status_code == 403
+    assert "access-control-allow-origin" not in pre.headers
+    assert acao is None
+    return False
+
+
+# ---------- exact
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        ("https://app.example", True),
+        ("http://app.example", False),
+        ("https://app.example:443", False),  # browsers never send the default port
+        ("https://app.example:8443", False),
+        ("https://www.app.example", False),
+        ("https://app.example.evil.io", False),
+        ("https://app.exampl", False),
+        ("https://app.examplex", False),
+        ("https://xapp.example", False),
+        ("https://app.example/", False),
+        ("https://APP.EXAMPLE", False),
+        ("null", False),
+        ("", False),
+    ],
+)
+def test_exact_origin(origin, expected):
+    assert allowed(client_for(allow_origins=["https://app.example"]), origin) is expected
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        ("http://localhost:8000", True),
+        ("http://localhost:8001", False),
+        ("http://localhost", False),
+        ("https://localhost:8000", False),
+        ("http://127.0.0.1:8000", False),
+    ],
+)
+def test_exact_origin_with_port(origin, expected):
+    assert allowed(client_for(allow_origins=["http://localhost:8000"]), origin) is expected
+
+
+def test_exact_origin_configured_in_upper_case_matches_lower_case_request():
+    assert allowed(client_for(allow_origins=["HTTPS://App.Example"]), "https://app.example")
+
+
+def test_idn_origin_configured_in_unicode_matches_punycode_request():
+    client = client_for(allow_origins=["https://bücher.example"])
+    assert allowed(client, "https://xn--bcher-kva.example")
+
+
+def test_many_exact_origins():
+    origins = [f"https://app{i}.example" for i in range(1000)]
+    client = client_for(allow_origins=origins)
+    assert allowed(client, "https://app0.example")
+    assert allowed(client, "https://app999.example")
+    assert not allowed(client, "https://app1000.example")
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        ("https://foo.com", True),
+        ("https://bar.com", True),
+        ("https://barfoo.com", False),
+        ("https://foobar.com", False),
+        ("https://foo.combar.com", False),
+        ("https://bar.comfoo.com", False),
+        ("https://foo.com.bar.com", False),
+    ],
+)
+def test_two_origins_do_not_combine(origin, expected):
+    # GHSA-vhxv-fg4m-p2w8: allowing foo.com and bar.com must not allow barfoo.com
+    client = client_for(allow_origins=["https://foo.com", "https://bar.com"])
+    assert allowed(client, origin) is expected
+
+
+# ---------- subdomain patterns
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        ("https://a.example.com", True),
+        ("https://a.b.example.com", True),
+        ("https://x.y.z.example.com", True),
+        ("https://a-b.example.com", True),
+        ("https://example.com", False),  # not the apex
+        ("http://a.example.com", False),  # not another scheme
+        ("https://a.example.com:8443", False),  # not another port
+        ("https://a.example.com:443", False),
+        ("https://evil-example.com", False),
+        ("https://a.evil-example.com", False),
+        ("https://example.com.evil.io", False),
+        ("https://a.example.com.evil.io", False),
+        ("https://aexample.com", False),
+        ("https://.example.com", False),
+        ("https://a..example.com", False),
+        ("https://a.example.co", False),
+        ("https://a.example.com/", False),
+        ("null", False),
+    ],
+)
+def test_subdomain_pattern(origin, expected):
+    assert allowed(client_for(allow_origins=["https://*.example.com"]), origin) is expected
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        ("http://a.example.test:8080", True),
+        ("http://a.b.example.test:8080", True),
+        ("http://a.example.test", False),
+        ("http://a.example.test:8081", False),
+        ("http://a.example.test:80", False),
+        ("http://example.test:8080", False),
+        ("https://a.example.test:8080", False),
+    ],
+)
+def test_subdomain_pattern_with_port(origin, expected):
+    assert allowed(client_for(allow_origins=["http://*.example.test:8080"]), origin) is expected
+
+
+def test_subdomain_pattern_and_apex_together():
+    client = client_for(allow_origins=["https://example.com", "https://*.example.com"])
+    assert allowed(client, "https://example.com")
+    assert allowed(client, "https://www.example.com")
+    assert not allowed(client, "https://wwwexample.com")
+
+
+def test_subdomain_pattern_with_credentials_reflects_origin():
+    client = client_for(allow_origins=["https://*.example.com"], allow_credentials=True)
+    r = client.put("/r", headers={"Origin": "https://a.example.com"})
+    assert r.headers["access-control-allow-origin"] == "https://a.example.com"
+    assert r.headers["access-control-allow-credentials"] == "true"
+
+
+# ---------- "*"
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://anything.example", "http://localhost:1234", "null", "https://x.y.z"]
+)
+def test_star_allows_any_origin(origin):
+    client = client_for(allow_origins=["*"])
+    pre = client.options("/r", headers={"Origin": origin, "Access-Control-Request-Method": "PUT"})
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert (
+        client.put("/r", headers={"Origin": origin}).headers["access-control-allow-origin"] == "*"
+    )
+
+
+# ---------- regex
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        ("https://a.example.org", True),
+        ("https://abc.example.org", True),
+        ("https://a.example.org.evil.com", False),  # prefix match must not pass (starlette#800)
+        ("https://a.example.orgx", False),
+        ("xhttps://a.example.org", False),
+        ("https://a.example.org/", False),
+        ("http://a.example.org", False),
+        ("https://example.org", False),
+    ],
+)
+def test_regex_full_match(origin, expected):
+    client = client_for(allow_origin_regex=r"https://[a-z]+\.example\.org")
+    assert allowed(client, origin) is expected
+
+
+def test_regex_with_explicit_anchors():
+    client = client_for(allow_origin_regex=r"^https://[a-z]+\.example\.org$")
+    assert allowed(client, "https://a.example.org")
+    assert not allowed(client, "https://a.example.org.evil.com")
+
+
+def test_regex_alternation_is_fully_anchored():
+    # "a|b" anchored naively as "^a|b$" would let "b" match as a suffix
+    client = client_for(allow_origin_regex=r"https://one\.example|https://two\.example")
+    assert allowed(client, "https://one.example")
+    assert allowed(client, "https://two.example")
+    assert not allowed(client, "https://one.example.evil.io")
+    assert not allowed(client, "https://evil.io.https://two.example")
+
+
+def test_regex_credentials_reflect_origin():
+    client = client_for(allow_origin_regex=r"https://.*\.example\.org", allow_credentials=True)
+    r = client.put("/r", headers={"Origin": "https://x.example.org"})
+    assert r.headers["access-control-allow-origin"] == "https://x.example.org"
+    assert r.headers["access-control-allow-credentials"] == "true"
+
+
+# ---------- allow_origin_func
+
+
+def test_sync_func():
+    seen = []
+
+    def check(origin):
+        seen.append(origin)
+        return origin.endswith(".trusted.example")
+
+    client = client_for(allow_origin_func=check)
+    assert allowed(client, "https://a.trusted.example")
+    assert not allowed(client, "https://a.untrusted.example")
+    assert "https://a.trusted.example" in seen
+    assert "https://a.untrusted.example" in seen
+
+
+def test_async_func():
+    async def check(origin):
+        return origin == "https://async.example"
+
+    client = client_for(allow_origin_func=check)
+    assert allowed(client, "https://async.example")
+    assert not allowed(client, "https://other.example")
+
+
+def test_func_with_credentials_reflects_origin():
+    client = client_for(
+        allow_origin_func=lambda o: o == "https://any.example", allow_credentials=True
+    )
+    r = client.put("/r", headers={"Origin": "https://any.example"})
+    assert r.headers["access-control-allow-origin"] == "https://any.example"
+    assert r.headers["access-control-allow-credentials"] == "true"
+
+
+def test_func_not_asked_about_malformed_origins():
+    seen = []
+
+    def check(origin):
+        seen.append(origin)
+        return True
+
+    client = client_for(allow_origin_func=check)
+    bad_origins = ["not an origin", "https://a.example/path", "javascript:alert(1)", "https://"]
+    for bad in bad_origins:
+        assert not allowed(client, bad), bad
+    assert not set(seen) & set(bad_origins)
+
+
+def test_func_not_asked_without_origin():
+    seen = []
+    client = client_for(allow_origin_func=lambda o: seen.append(o) or True)
+    client.put("/r")  # the library may probe the function once when the app starts
+    before = len(seen)
+    r = client.put("/r")
+    assert "access-control-allow-origin" not in r.headers
+    assert seen[before:] == []
+    assert None not in seen and "" not in seen
+
+
+def test_null_origin_via_func():
+    client = client_for(allow_origin_func=lambda o: o == "null")
+    assert allowed(client, "null")
+    r = client.put("/r", headers={"Origin": "null"})
+    assert r.headers["access-control-allow-origin"] == "null"
+    assert not allowed(client, "https://app.example")
+
+
+def test_null_origin_denied_by_default():
+    assert not allowed(client_for(allow_origins=["https://app.example"]), "null")
+
+
+@pytest.mark.parametrize("pattern", ["https://*.example.com", "http://*.example.test:8080"])
+def test_null_origin_never_matches_a_pattern(pattern):
+    assert not allowed(client_for(allow_origins=[pattern]), "null")
+
+
+def test_sync_func_raising_denies_and_logs(caplog):
+    def check(origin):
+        raise RuntimeError("database down")
+
+    client = client_for(allow_origin_func=check)
+    with caplog.at_level(logging.WARNING, logger="cors_routes"):
+        assert not allowed(client, "https://app.example")
+    records = [r for r in caplog.records if r.name.split(".")[0] == "cors_routes"]
+    assert records
+    assert any(
+        (r.exc_info and isinstance(r.exc_info[1], RuntimeError))
+        or "database down" in r.getMessage()
+        for r in records
+    )
+
+
+def test_async_func_raising_denies_and_logs(caplog):
+    async def check(origin):
+        raise ValueError("async failure")
+
+    client = client_for(allow_origin_func=check, allow_origins=["https://listed.example"])
+    with caplog.at_level(logging.WARNING, logger="cors_routes"):
+        assert not allowed(client, "https://app.example")
+        # the other mechanisms still work
+        assert allowed(client, "https://listed.example")
+    records = [r for r in caplog.records if r.name.split(".")[0] == "cors_routes"]
+    assert any(
+        (r.exc_info and isinstance(r.exc_info[1], ValueError)) or "async failure" in r.getMessage()
+        for r in records
+    )
+
+
+def test_func_raising_does_not_break_the_response():
+    def check(origin):
+        raise RuntimeError("boom")
+
+    client = client_for(allow_origin_func=check)
+    r = client.put("/r", headers={"Origin": "https://app.example"})
+    assert r.status_code == 200
+    assert r.json() == {"ok": True}
+    assert "access-control-allow-origin" not in r.headers
+
+
+# ---------- combined mechanisms
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        ("https://listed.example", True),
+        ("https://a.pattern.example", True),
+        ("https://re1.regex.example", True),
+        ("https://func.example", True),
+        ("https://none.example", False),
+        ("https://pattern.example", False),
+        ("https://re.regex.example", False),
+    ],
+)
+def test_any_mechanism_allows(origin, expected):
+    client = client_for(
+        allow_origins=["https://listed.example", "https://*.pattern.example"],
+        allow_origin_regex=r"https://re\d\.regex\.example",
+        allow_origin_func=lambda o: o == "https://func.example",
+    )
+    assert allowed(client, origin) is expected
