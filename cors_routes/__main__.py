@@ -1,24 +1,329 @@
-"""``python -m cors_routes``: the command line."""
+"""python -m cors_routes (or cors-routes): CORS diagnostics for an app, and the demo.
+
+  routes APP    every route with its effective CORS policy
+  explain APP   what a browser concludes about one request, and why (exit 0 allowed, 1 blocked)
+  check APP     the CORS lint (exit 1 on errors)
+
+APP is module:attribute, as for uvicorn (main:app). Exit code 2 is a usage error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import sys
+import textwrap
+import traceback
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+USAGE_ERROR = 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cors-routes", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the example API on loopback")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
-        import uvicorn
+        from . import demo  # type: ignore[attr-defined, unused-ignore]
 
-        sys.path.insert(0, ".")
-        uvicorn.run("examples.shop:app", host=args.host, port=args.port)
+        return int(demo.run(host=args.host, port=args.port))
+    from ._loading import AppLoadError, load_app
+
+    try:
+        app = load_app(args.app)
+    except AppLoadError as error:
+        parser.error(str(error))
+    except Exception:
+        traceback.print_exc()
+        print(f"cors-routes: error: importing {args.app} failed (above)", file=sys.stderr)
+        return USAGE_ERROR
+    out = sys.stdout
+    if args.command == "routes":
+        return _routes(app, args, out)
+    if args.command == "check":
+        return _check(app, args, out)
+    return _explain(app, args, out, parser)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cors-routes",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser("demo", help="run the browser demo on loopback")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+
+    routes = commands.add_parser("routes", help="list every route and its effective CORS policy")
+    routes.add_argument("app", metavar="APP", help="the application, as module:attribute")
+    routes.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    explain = commands.add_parser(
+        "explain",
+        help="what a browser concludes about one cross-origin request, and why",
+        description="Run one request in-process the way a browser sends it (preflight first "
+        "if the browser would send one) and print the browser's verdict and the reason. "
+        "The endpoint runs: point it at a test or staging configuration. "
+        "Exit code 0: allowed; 1: blocked; 2: usage error.",
+    )
+    explain.add_argument("app", metavar="APP", help="the application, as module:attribute")
+    explain.add_argument(
+        "--origin", required=True, help="the page's origin, e.g. https://app.example"
+    )
+    explain.add_argument("--method", required=True, help="the method the script uses")
+    explain.add_argument("--path", required=True, help="the request's path (and query)")
+    explain.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME[:VALUE]",
+        help="a request header the script sets (repeatable); without a value, Content-Type "
+        "means application/json",
+    )
+    explain.add_argument(
+        "--credentials",
+        action="store_true",
+        help="the script sends credentials (fetch credentials: 'include')",
+    )
+    explain.add_argument("--data", default=None, help="the request body, as text")
+    explain.add_argument("--json", action="store_true", help="print JSON")
+
+    check = commands.add_parser("check", help="the CORS lint; exit 1 on errors")
+    check.add_argument("app", metavar="APP", help="the application, as module:attribute")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    return parser
+
+
+# -- routes --------------------------------------------------------------------------------------
+
+
+def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from ._openapi import cors_extension
+    from ._terminal import Style, table
+    from .inventory import iter_routes
+
+    routes = iter_routes(app)
+    if args.json:
+        entries = []
+        for info in routes:
+            cors: Any = None
+            if info.policy is not None:
+                cors = cors_extension(info.policy, info.methods)
+            elif info.opted_out:
+                cors = "opted out"
+            elif info.ignored_policy is not None:
+                cors = "ignored"
+            entries.append(
+                {
+                    "path": info.path,
+                    "methods": None if info.methods is None else sorted(info.methods),
+                    "kind": info.kind,
+                    "route_class": info.route_class,
+                    "name": info.name,
+                    "cors": cors,
+                }
+            )
+        json.dump(entries, out, indent=2)
+        out.write("\n")
+        return 0
+    style = Style(out)
+    rows = [_route_row(info) for info in routes]
+    headers = ["PATH", "METHODS", "ROUTE CLASS", "CORS ORIGINS", "ALLOW METHODS", "ALLOW HEADERS"]
+    headers += ["CREDENTIALS", "MAX-AGE"]
+    out.write(table(headers, rows, style) + "\n")
+    with_cors = sum(info.policy is not None for info in routes)
+    out.write(style(f"\n{len(routes)} routes, {with_cors} with CORS\n", "dim"))
     return 0
+
+
+def _route_row(info: Any) -> list[str]:
+    route_class = info.route_class
+    if info.kind == "mount":
+        inner = getattr(info.route, "app", None)
+        route_class = f"Mount ({type(inner).__name__})"
+    methods = "*" if info.methods is None else ", ".join(sorted(info.methods))
+    if info.kind == "websocket":
+        methods = "WebSocket"
+    policy = info.policy
+    if policy is None:
+        if info.opted_out:
+            what = "opted out"
+        elif info.ignored_policy is not None:
+            what = "IGNORED @cors (see check)"
+        else:
+            what = "no CORS"
+        return [info.path, methods, route_class, what, "", "", "", ""]
+    origins = list(policy.allow_origins)
+    if policy.allow_origin_regex is not None:
+        origins.append(f"regex {policy.allow_origin_regex}")
+    if policy.allow_origin_func is not None:
+        origins.append(f"func {getattr(policy.allow_origin_func, '__name__', '?')}()")
+    allowed = info.allowed_methods()
+    return [
+        info.path,
+        methods,
+        route_class,
+        ", ".join(origins) or "(none)",
+        "*" if allowed is None else ", ".join(sorted(allowed)),
+        ", ".join(policy.allow_headers) or "(safelisted)",
+        "yes" if policy.allow_credentials else "no",
+        str(policy.max_age),
+    ]
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+
+def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from ._terminal import Style
+    from .inventory import iter_routes
+    from .lint import ERROR, check_app
+
+    findings = check_app(app)
+    errors = sum(finding.severity == ERROR for finding in findings)
+    warnings = len(findings) - errors
+    failed = errors > 0 or (args.strict and warnings > 0)
+    if args.json:
+        json.dump([finding.as_dict() for finding in findings], out, indent=2)
+        out.write("\n")
+        return 1 if failed else 0
+    style = Style(out)
+    if not findings:
+        routes = iter_routes(app)
+        with_cors = sum(info.policy is not None for info in routes)
+        out.write(style("no problems found", "green") + f" ({with_cors} CORS routes checked)\n")
+        return 0
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    for finding in findings:
+        colour = "red" if finding.severity == ERROR else "yellow"
+        head = (
+            f"{style(finding.severity.ljust(7), colour, 'bold')}  {finding.code}  {finding.where}"
+        )
+        out.write(head + "\n")
+        body = textwrap.fill(
+            finding.message, width=width, initial_indent=" " * 9, subsequent_indent=" " * 9
+        )
+        out.write(body + "\n")
+    summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    out.write("\n" + style(summary, "red" if failed else "yellow") + "\n")
+    return 1 if failed else 0
+
+
+# -- explain -------------------------------------------------------------------------------------
+
+
+def _explain(
+    app: Any, args: argparse.Namespace, out: TextIO, parser: argparse.ArgumentParser
+) -> int:
+    from .browser import FetchError
+    from .explain import explain
+
+    headers: list[tuple[str, str | None]] = []
+    for item in args.header:
+        name, sep, value = item.partition(":")
+        headers.append((name.strip(), value.strip() if sep else None))
+    if not args.path.startswith("/"):
+        parser.error(f"--path must start with '/', not {args.path!r}")
+    try:
+        result = explain(
+            app,
+            origin=args.origin,
+            method=args.method,
+            path=args.path,
+            headers=headers,
+            credentials=args.credentials,
+            body=args.data,
+        )
+    except FetchError as error:
+        parser.error(str(error))
+    if args.json:
+        json.dump(_explanation_json(result), out, indent=2)
+        out.write("\n")
+    else:
+        _print_explanation(result, out)
+    return 0 if result.allowed else 1
+
+
+def _explanation_json(result: Any) -> dict[str, Any]:
+    return {
+        "verdict": "allowed" if result.allowed else "blocked",
+        "reason": result.reason,
+        "browser_reason": result.browser_reason,
+        "route": None if result.route is None else result.route.label(),
+        "preflight": result.preflighted,
+        "steps": [
+            {
+                "kind": step.kind,
+                "method": step.exchange.method,
+                "path": step.exchange.path,
+                "request_headers": [list(h) for h in step.exchange.request_headers],
+                "status": step.exchange.status,
+                "response_headers": [list(h) for h in step.exchange.headers],
+                "ok": step.check.ok,
+            }
+            for step in result.steps
+        ],
+        "readable_headers": result.readable,
+        "notes": result.notes,
+    }
+
+
+_SHOWN_RESPONSE_HEADERS = ("vary", "location")
+
+
+def _print_explanation(result: Any, out: TextIO) -> None:
+    from ._terminal import Style
+
+    style = Style(out)
+    fetch = result.request
+    credentials = "include" if fetch.credentials else "same-origin (none sent cross-origin)"
+    out.write(
+        f"request   {fetch.method} {fetch.url} from {fetch.origin}, credentials {credentials}\n"
+    )
+    if result.route is not None:
+        info = result.route
+        out.write(f"route     {info.label()} ({info.name}, {info.route_class})\n")
+    else:
+        out.write("route     none serves this method and path\n")
+    if not result.preflighted:
+        out.write(
+            "preflight not needed: a "
+            f"{fetch.method} with only CORS-safelisted headers is a simple request\n"
+        )
+    for step in result.steps:
+        exchange = step.exchange
+        title = "preflight" if step.kind == "preflight" else "request"
+        out.write(f"\n{style(title, 'bold')}  {exchange.method} {exchange.path}\n")
+        for name, value in exchange.request_headers:
+            out.write(f"  > {name}: {value}\n")
+        out.write(f"  < {exchange.status}\n")
+        for name, value in exchange.headers:
+            if name.startswith("access-control-") or name in _SHOWN_RESPONSE_HEADERS:
+                out.write(f"  < {name}: {value}\n")
+        verdict = style("passes", "green") if step.check.ok else style("fails", "red")
+        out.write(
+            f"  {verdict} the browser's {'preflight' if step.kind == 'preflight' else 'CORS'} check"
+        )
+        out.write(f": {step.check.reason}\n" if not step.check.ok else "\n")
+    for note in result.notes:
+        out.write(f"\nnote: {note}")
+    out.write("\n" if result.notes else "")
+    out.write("\n")
+    if result.allowed:
+        status = result.steps[-1].exchange.status
+        readable = ", ".join(result.readable) or "none"
+        out.write(
+            style("ALLOWED", "green", "bold")
+            + f": the script reads the response (status {status}); readable headers: {readable}\n"
+        )
+    else:
+        out.write(style("BLOCKED", "red", "bold") + f": {result.reason}\n")
+        if result.browser_reason and result.browser_reason != result.reason:
+            out.write(f"browser: {result.browser_reason}\n")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
+from ._openapi import with_cors_extension
 from ._route_mixin import CORSRouteMixin
+from ._startup import arm as arm_startup_lint
 
 
 class CORSRoute(CORSRouteMixin, APIRoute):
@@ -25,3 +27,6 @@ class CORSRoute(CORSRouteMixin, APIRoute):
         endpoint, policy = self._resolve_endpoint(endpoint)
         super().__init__(path, endpoint, **kwargs)
         self._bind(policy)
+        if policy is not None:
+            self.openapi_extra = with_cors_extension(self.openapi_extra, policy, self.methods)
+            arm_startup_lint(self)

@@ -1,0 +1,40 @@
+"""The ``x-cors`` OpenAPI extension: each CORS operation's policy, for consumers and gateways.
+
+Key names follow the ``x-amazon-apigateway-cors`` extension (camelCase), which gateways
+already read. ``allowMethods`` is what a preflight can be granted for on that route (the
+route's methods, narrowed by ``allow_methods``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .policy import CORSPolicy
+
+
+def cors_extension(policy: CORSPolicy, route_methods: Iterable[str] | None) -> dict[str, Any]:
+    methods = policy.allowed_methods_for(None if route_methods is None else set(route_methods))
+    extension: dict[str, Any] = {
+        "allowOrigins": list(policy.allow_origins),
+        "allowMethods": ["*"] if methods is None else sorted(methods),
+        "allowHeaders": list(policy.allow_headers),
+        "allowCredentials": policy.allow_credentials,
+        "exposeHeaders": list(policy.expose_headers),
+        "maxAge": policy.max_age,
+    }
+    if policy.allow_origin_regex is not None:
+        extension["allowOriginRegex"] = policy.allow_origin_regex
+    if policy.allow_origin_func is not None:
+        # A predicate cannot be published: say that other origins may be allowed at run time.
+        extension["allowOriginFunc"] = True
+    if policy.allow_private_network:
+        extension["allowPrivateNetwork"] = True
+    return extension
+
+
+def with_cors_extension(
+    openapi_extra: dict[str, Any] | None, policy: CORSPolicy, route_methods: Iterable[str] | None
+) -> dict[str, Any]:
+    """``openapi_extra`` with ``x-cors`` added; the user's own keys are kept (and win)."""
+    return {"x-cors": cors_extension(policy, route_methods), **(openapi_extra or {})}

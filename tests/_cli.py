@@ -1,0 +1,25 @@
+"""Running the command line through its real entry points, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, script: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python -m cors_routes ARGS`` (or the installed ``cors-routes`` script), from the repo."""
+    if script:
+        found = shutil.which("cors-routes") or str(Path(sys.executable).parent / "cors-routes")
+        command = [found, *args]
+    else:
+        command = [sys.executable, "-m", "cors_routes", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": ""}
+    env.pop("NO_COLOR")
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )

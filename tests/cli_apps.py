@@ -1,0 +1,171 @@
+"""Small apps for the diagnostics tests, importable as ``tests.cli_apps:NAME``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+
+from cors_routes import CORSPolicy, CORSRoute, cors, no_cors
+from cors_routes.starlette import CORSRoute as StarletteCORSRoute
+
+SHOP = "https://shop.example"
+ADMIN = "https://admin.example"
+PARTNER = "https://partner.example"
+
+
+# -- good: every kind of route, no lint finding ----------------------------------------------------
+
+
+class PartnerRoute(CORSRoute):
+    cors_policy = CORSPolicy(allow_origins=[PARTNER], max_age=3600)
+
+
+good = FastAPI()
+good.router.route_class = CORSRoute
+
+
+@good.get("/products")
+@cors(allow_origins=["*"])
+async def list_products() -> list[int]:
+    return [1, 2, 3]
+
+
+@good.post("/orders")
+@cors(
+    allow_origins=[SHOP],
+    allow_credentials=True,
+    allow_headers=["Authorization"],
+    expose_headers=["X-Order-Id"],
+)
+async def create_order() -> dict[str, int]:
+    return {"id": 42}
+
+
+@good.delete("/products/{product_id}")
+@cors(allow_origins=[ADMIN])
+async def delete_product(product_id: int) -> dict[str, int]:
+    return {"deleted": product_id}
+
+
+@good.get("/health")
+async def health() -> str:
+    return "ok"
+
+
+partner = APIRouter(route_class=PartnerRoute)
+
+
+@partner.get("/stock")
+async def stock() -> dict[str, int]:
+    return {"teapot": 7}
+
+
+@partner.get("/stock/debug")
+@no_cors
+async def stock_debug() -> str:
+    return "server only"
+
+
+good.include_router(partner, prefix="/partner")
+
+
+@cors(allow_origins=[SHOP])
+async def legacy_items(request: object) -> PlainTextResponse:
+    return PlainTextResponse("legacy")
+
+
+good.mount(
+    "/legacy",
+    Starlette(routes=[StarletteCORSRoute("/items", legacy_items, methods=["GET"])]),
+)
+
+
+# -- bad: one of each error -----------------------------------------------------------------------
+
+bad = FastAPI()
+bad.router.route_class = CORSRoute
+bad.add_middleware(CORSMiddleware, allow_origins=["*"])
+
+
+@bad.options("/{path:path}")
+async def options_everything(path: str) -> str:
+    return "hand-written preflight"
+
+
+@bad.get("/shadowed")
+@cors(allow_origins=[SHOP])
+async def shadowed() -> str:
+    return "never preflighted"
+
+
+plain = APIRouter()  # a plain APIRoute: @cors cannot be honoured
+
+
+@plain.get("/plain")
+@cors(allow_origins=[SHOP])
+async def plain_endpoint() -> str:
+    return "fails"
+
+
+bad.include_router(plain)
+
+
+def everyone(origin: str) -> bool:
+    return True
+
+
+@bad.get("/me")
+@cors(allow_origin_func=everyone, allow_credentials=True)
+async def me() -> str:
+    return "me"
+
+
+# -- warnings only ---------------------------------------------------------------------------------
+
+suspicious = FastAPI()
+suspicious.router.route_class = CORSRoute
+
+
+@suspicious.get("/regex")
+@cors(allow_origin_regex=r"https://.*.example.com")
+async def regex() -> str:
+    return "regex"
+
+
+@suspicious.get("/null")
+@cors(allow_origin_regex=r"[a-z]+(://[a-z.]+)?")
+async def null() -> str:
+    return "null"
+
+
+slashy = APIRouter(route_class=CORSRoute)
+
+
+@slashy.get("/")
+@cors(allow_origins=[SHOP])
+async def slash_list() -> list[int]:
+    return []
+
+
+suspicious.include_router(slashy, prefix="/things")
+
+
+# -- not an app ------------------------------------------------------------------------------------
+
+not_an_app = 42
+starlette_app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("x"))])
+mounted_first = Starlette(
+    routes=[
+        Mount("/api", routes=[Route("/x", lambda request: PlainTextResponse("x"))]),
+        StarletteCORSRoute("/api/items", legacy_items, methods=["GET"]),
+    ]
+)
+
+
+@suspicious.patch("/items/{item_id}")
+@cors(allow_origins=[SHOP])
+async def patch_item(item_id: int) -> dict[str, int]:
+    return {"patched": item_id}

@@ -1,0 +1,59 @@
+"""``cors-routes check APP``: the lint from the command line; exit 1 on errors."""
+
+from __future__ import annotations
+
+import json
+
+from _cli import run
+
+
+def test_clean_app_exits_0():
+    result = run("check", "tests.cli_apps:good")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "no problems found (5 CORS routes checked)\n"
+
+
+def test_errors_exit_1_and_name_the_route_and_the_fix():
+    result = run("check", "tests.cli_apps:bad")
+    assert result.returncode == 1
+    out = " ".join(result.stdout.split())  # undo the wrapping
+    assert "error cors-middleware app Starlette's CORSMiddleware is installed" in out
+    assert "error ignored-policy GET /plain plain_endpoint has a @cors policy" in out
+    assert "error shadowed-preflight GET /shadowed OPTIONS /{path:path} (options_everything)" in out
+    assert "error credentials-any-origin GET /me" in out
+    assert out.endswith("5 errors, 0 warnings")
+
+
+def test_warnings_exit_0_unless_strict():
+    result = run("check", "tests.cli_apps:suspicious")
+    assert result.returncode == 0
+    out = " ".join(result.stdout.split())
+    assert "warning slash-redirect GET /things/" in out
+    assert "warning regex-unescaped-dot GET /regex" in out
+    assert "warning regex-allows-null GET /null" in out
+    assert run("check", "tests.cli_apps:suspicious", "--strict").returncode == 1
+
+
+def test_json_and_script():
+    result = run("check", "tests.cli_apps:bad", "--json", script=True)
+    assert result.returncode == 1
+    findings = json.loads(result.stdout)
+    assert {f["code"] for f in findings} == {
+        "cors-middleware",
+        "ignored-policy",
+        "shadowed-preflight",
+        "credentials-any-origin",
+    }
+    assert all(set(f) == {"severity", "code", "where", "message"} for f in findings)
+
+
+def test_mount_before_route():
+    result = run("check", "tests.cli_apps:mounted_first")
+    assert result.returncode == 1
+    assert "shadowed-route  GET, HEAD /api/items" in result.stdout
+
+
+def test_starlette_app_without_cors_routes():
+    result = run("check", "tests.cli_apps:starlette_app")
+    assert result.returncode == 0
+    assert "no problems found" in result.stdout

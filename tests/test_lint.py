@@ -1,0 +1,274 @@
+"""The CORS lint: what it catches, what it leaves alone, and its run at start-up."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.testclient import TestClient
+
+from cors_routes import CORSPolicy, CORSRoute, cors
+from cors_routes.lint import CORSLintWarning, check_app, policy_findings, unescaped_dot
+from cors_routes.starlette import CORSRoute as StarletteCORSRoute
+
+APP = "https://app.example"
+
+
+def codes(app):
+    return [finding.code for finding in check_app(app)]
+
+
+def cors_app():
+    app = FastAPI()
+    app.router.route_class = CORSRoute
+    return app
+
+
+def add_items(app, path="/items", **policy):
+    @app.get(path)
+    @cors(**(policy or {"allow_origins": [APP]}))
+    def items():
+        return []
+
+    return items
+
+
+def test_clean_app_has_no_finding():
+    app = cors_app()
+    add_items(app)
+
+    @app.options("/items")  # declared after: reached only by OPTIONS that are not preflights
+    def options_items():
+        return "ok"
+
+    assert check_app(app) == []
+
+
+def test_cors_middleware_with_cors_routes():
+    app = cors_app()
+    add_items(app)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+    (finding,) = check_app(app)
+    assert (finding.severity, finding.code) == ("error", "cors-middleware")
+    assert "GET /items" in finding.message
+
+
+def test_cors_middleware_wrapping_the_app_or_a_mounted_sub_app():
+    inner = cors_app()
+    add_items(inner)
+    assert codes(CORSMiddleware(inner, allow_origins=["*"])) == ["cors-middleware"]
+    sub = cors_app()
+    add_items(sub)
+    sub.add_middleware(CORSMiddleware, allow_origins=["*"])
+    outer = FastAPI()
+    outer.mount("/v1", sub)
+    assert codes(outer) == ["cors-middleware"]
+
+
+def test_cors_middleware_without_cors_routes_is_fine():
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+    assert check_app(app) == []
+
+
+def test_cors_on_a_plain_route_class():
+    app = FastAPI()
+    add_items(app)
+    (finding,) = check_app(app)
+    assert finding.code == "ignored-policy"
+    assert "route_class=CORSRoute" in finding.message
+
+
+def test_options_catch_all_declared_first():
+    app = cors_app()
+
+    @app.options("/{rest:path}")
+    def preflight_everything(rest: str):
+        return ""
+
+    add_items(app, "/items/{item_id:int}")
+    (finding,) = check_app(app)
+    assert finding.code == "shadowed-preflight"
+    assert finding.where == "GET /items/{item_id:int}"
+    assert "OPTIONS /{rest:path} (preflight_everything)" in finding.message
+
+
+def test_class_endpoint_serving_every_method_declared_first():
+    class Items(HTTPEndpoint):
+        async def get(self, request):
+            return PlainTextResponse("x")
+
+    @cors(allow_origins=[APP])
+    async def items(request):
+        return PlainTextResponse("y")
+
+    app = Starlette(
+        routes=[Route("/items", Items), StarletteCORSRoute("/items", items, methods=["GET"])]
+    )
+    assert codes(app) == ["shadowed-preflight"]
+
+
+def test_mount_declared_first():
+    @cors(allow_origins=[APP])
+    async def items(request):
+        return PlainTextResponse("y")
+
+    app = Starlette(
+        routes=[
+            Mount("/api", routes=[]),
+            StarletteCORSRoute("/api/items", items, methods=["GET"]),
+        ]
+    )
+    assert codes(app) == ["shadowed-route"]
+    # inside the mount it is fine
+    inside = Starlette(
+        routes=[Mount("/api", routes=[StarletteCORSRoute("/items", items, methods=["GET"])])]
+    )
+    assert check_app(inside) == []
+
+
+def test_trailing_slash_only():
+    app = cors_app()
+    router = APIRouter(route_class=CORSRoute)
+    add_items(router, "/")
+    app.include_router(router, prefix="/items")
+    (finding,) = check_app(app)
+    assert (finding.severity, finding.code, finding.where) == (
+        "warning",
+        "slash-redirect",
+        "GET /items/",
+    )
+    # the slash-less path is served too: nothing to warn about
+    add_items(app, "/items")
+    assert check_app(app) == []
+
+
+def test_trailing_slash_with_the_redirect_middleware():
+    from cors_routes.redirects import CORSSlashRedirects
+
+    app = cors_app()
+    add_items(app, "/items/")
+    app.add_middleware(CORSSlashRedirects)
+    assert check_app(app) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "position"),
+    [
+        (r"https://app.example.com", 11),
+        (r"https://.*.example\.com", 10),
+        (r"https://.*\.example\.com", None),
+        (r"https://[a.]+\.example\.com", None),
+        (r"https://(app|www)\.example\.com", None),
+        (r"https://app\.example\.co.?", None),
+    ],
+)
+def test_unescaped_dot(pattern, position):
+    assert unescaped_dot(pattern) == position
+
+
+def test_suspicious_regexes():
+    (dot,) = policy_findings(CORSPolicy(allow_origin_regex=r"https://app.example\.com"))
+    assert (dot.severity, dot.code) == ("warning", "regex-unescaped-dot")
+    (null,) = policy_findings(CORSPolicy(allow_origin_regex=r"(https://app\.example\.com|[a-z]+)"))
+    assert null.code == "regex-allows-null"
+    assert policy_findings(CORSPolicy(allow_origin_regex=r"https://[a-z]+\.example\.com")) == []
+
+
+def test_credentials_with_anything_goes():
+    (func,) = policy_findings(CORSPolicy(allow_origin_func=lambda o: True, allow_credentials=True))
+    assert (func.severity, func.code) == ("error", "credentials-any-origin")
+
+    async def async_yes(origin):
+        return True
+
+    assert [
+        f.code
+        for f in policy_findings(CORSPolicy(allow_origin_func=async_yes, allow_credentials=True))
+    ] == ["credentials-any-origin"]
+    regex = policy_findings(CORSPolicy(allow_origin_regex=r"https?://.*", allow_credentials=True))
+    assert "credentials-any-origin" in [f.code for f in regex]
+    # without credentials, or with a predicate that decides: nothing
+    assert policy_findings(CORSPolicy(allow_origin_func=lambda o: True)) == []
+    assert (
+        policy_findings(
+            CORSPolicy(allow_origin_func=lambda o: o.endswith(".example"), allow_credentials=True)
+        )
+        == []
+    )
+    assert (
+        policy_findings(CORSPolicy(allow_origin_func=lambda o: 1 / 0, allow_credentials=True)) == []
+    )
+
+
+# -- at start-up ------------------------------------------------------------------------------
+
+
+def test_findings_are_warned_once_per_app_on_the_first_cors_request():
+    app = cors_app()
+    add_items(app)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+    client = TestClient(app)
+    with pytest.warns(CORSLintWarning, match=r"error \[cors-middleware\] app: Starlette's"):
+        client.get("/items")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client.get("/items")
+    route = next(r for r in app.routes if getattr(r, "path", None) == "/items")
+    assert "handle" not in vars(route)  # the one-shot hook is gone: no cost from now on
+
+
+def test_each_app_is_linted_once_and_clean_apps_are_silent():
+    app = cors_app()
+    add_items(app)
+    add_items(app, "/other")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client = TestClient(app)
+        assert client.get("/items").status_code == 200
+        assert client.get("/other").status_code == 200
+
+
+def test_warning_does_not_break_the_request():
+    app = cors_app()
+    add_items(app, "/items/")
+    with pytest.warns(CORSLintWarning, match="slash-redirect"):
+        response = TestClient(app).get("/items/", headers={"Origin": APP})
+    assert response.headers["access-control-allow-origin"] == APP
+
+
+# -- a library bug the lint exposes --------------------------------------------------------------
+
+
+def test_starlette_cors_route_in_an_included_router_never_serves_without_cors():
+    @cors(allow_origins=[APP])
+    async def items(request):
+        return PlainTextResponse("x")
+
+    app = FastAPI()
+    app.include_router(
+        APIRouter(routes=[StarletteCORSRoute("/items", items, methods=["GET"])]), prefix="/p"
+    )
+    assert codes(app) == ["ignored-policy"]  # the lint sees it
+    response = TestClient(app, raise_server_exceptions=False).get(
+        "/p/items", headers={"Origin": APP}
+    )
+    # a loud failure (the rebuilt copy cannot honour the policy); never a silent 200
+    assert response.status_code == 500
+
+
+def test_route_without_cors_earlier_on_the_same_path_and_method():
+    # tests/test_core_routing.py's known limitation: the actual GET goes to the plain route
+    app = cors_app()
+    app.router.add_api_route("/dup", lambda: "plain", methods=["GET"], route_class_override=None)
+    app.router.routes[-1].cors = None  # a CORSRoute without a policy behaves like APIRoute
+    add_items(app, "/dup")
+    (finding,) = check_app(app)
+    assert (finding.code, finding.where) == ("shadowed-route", "GET /dup")
+    assert "GET /dup (<lambda>) is declared before it on the same path" in finding.message
