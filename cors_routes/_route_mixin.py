@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from ._dispatch import RouteCORS
+from ._dispatch import RouteCORS, preflight_method
 from .decorators import resolve_endpoint
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
@@ -62,13 +62,17 @@ class CORSRouteMixin:
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         result = self._route_matches(scope)
-        if result[0] is _NONE or self.cors is None or scope["method"] != "OPTIONS":
+        if result[0] is _NONE or scope["method"] != "OPTIONS":
             return result
-        served = self.cors.preflight_served(scope)
-        if served is None:
+        method = preflight_method(scope)
+        if method is None:
             return result
         # A preflight goes to the route that serves the method it asks for, as the actual
         # request will; others on the same path let it pass (even one that serves OPTIONS).
+        # Routes without a policy take part too, so an opted-out route that serves the
+        # method answers (405, as APIRoute would) instead of a later route granting it.
+        methods = self.methods
+        served = methods is None or method in methods
         return (_FULL if served else _PARTIAL), result[1]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+from . import _websocket
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy, unknown_option_error
 
@@ -77,11 +78,19 @@ def _attach(policy: CORSPolicy, endpoint: F) -> F:
         )
 
     if inspect.iscoroutinefunction(endpoint):
-
+        # A WebSocket endpoint has no CORS route to serve it (issue 6): the guard itself
+        # checks the handshake's Origin, before the endpoint's dependencies under FastAPI.
         @functools.wraps(endpoint)
         async def guard_async(*args: Any, **kwargs: Any) -> Any:
-            raise refuse()
+            if kwargs.pop(_websocket.GATE_PARAMETER, False):
+                return await endpoint(*args, **kwargs)
+            websocket = _websocket.find_websocket(args, kwargs)
+            if websocket is None:
+                raise refuse()
+            if await _websocket.check_in_guard(policy, websocket, name):
+                return await endpoint(*args, **kwargs)
 
+        _websocket.install_gate(guard_async, endpoint, policy, refuse)
         guard: Callable[..., Any] = guard_async
     else:
 
@@ -140,3 +149,32 @@ def endpoint_policy(endpoint: Callable[..., Any]) -> CORSPolicy | None:
     """The policy ``@cors`` put on ``endpoint``, if any (whatever route serves it)."""
     marked = getattr(getattr(endpoint, _ORIGINAL_ATTR, endpoint), _POLICY_ATTR, None)
     return marked if isinstance(marked, CORSPolicy) else None
+
+
+def refusing_stand_in(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A copy of ``endpoint`` that raises instead of running, for ``route.endpoint``.
+
+    FastAPI's include_router rebuilds a Starlette route as a plain ``Route`` from
+    ``route.endpoint``, dropping its class: that copy must fail loudly, never serve
+    without the CORS headers its policy promises.
+    """
+    name = getattr(endpoint, "__qualname__", repr(endpoint))
+    message = (
+        f"{name} has a CORS policy but is served by a copy of its route that ignores it "
+        "(FastAPI's include_router rebuilds Starlette routes as plain Route): serve it with "
+        "cors_routes.CORSRoute in an APIRouter, or mount the Starlette routes instead"
+    )
+
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def refuse_async(*args: Any, **kwargs: Any) -> Any:
+            raise CORSConfigError(message)
+
+        return refuse_async
+
+    @functools.wraps(endpoint)
+    def refuse_sync(*args: Any, **kwargs: Any) -> Any:
+        raise CORSConfigError(message)
+
+    return refuse_sync

@@ -8,6 +8,8 @@ from typing import Any
 from starlette.routing import Route
 
 from ._route_mixin import CORSRouteMixin
+from ._startup import arm as arm_startup_lint
+from .decorators import refusing_stand_in
 
 
 class CORSRoute(CORSRouteMixin, Route):
@@ -22,3 +24,7 @@ class CORSRoute(CORSRouteMixin, Route):
         endpoint, policy = self._resolve_endpoint(endpoint)
         super().__init__(path, endpoint, **kwargs)
         self._bind(policy)
+        if policy is not None:
+            # self.app already holds the real endpoint; only copies of this route read this.
+            self.endpoint = refusing_stand_in(endpoint)
+            arm_startup_lint(self)
