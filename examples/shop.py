@@ -1,7 +1,8 @@
 """An example API with a different CORS policy per endpoint.
 
-Run it with ``python -m cors_routes demo`` (it starts this API and a page on another origin),
-or directly: ``uvicorn examples.shop:app``.
+Run it with ``uvicorn examples.shop:app`` (from the repository root) and call it from a page on
+http://127.0.0.1:8001 or http://localhost:8001. ``python -m cors_routes demo`` starts the same
+kind of API (``cors_routes/demo.py``) together with such a page.
 """
 
 from __future__ import annotations
