@@ -74,7 +74,9 @@ def parse_configured_origin(entry: object) -> ParsedOrigin | str:
     scheme = scheme.lower()
     for char, what in (("?", "a query"), ("#", "a fragment"), ("@", "user information")):
         if char in rest:
-            fixed = f"{scheme}://{rest.split(char)[0].split('@')[-1].rstrip('/')}"
+            # user information comes before the host, query and fragment after it
+            host_part = rest.split("@")[-1] if char == "@" else rest.split(char)[0]
+            fixed = f"{scheme}://{host_part.split('/')[0].split('?')[0].split('#')[0]}"
             return f"origin {quoted} has {what}, which origins never have: write {fixed!r}"
     authority, slash, path = rest.partition("/")
     if slash:
@@ -87,6 +89,8 @@ def parse_configured_origin(entry: object) -> ParsedOrigin | str:
 
 def _parse_authority(entry: str, scheme: str, authority: str) -> ParsedOrigin | str:
     quoted = repr(entry)
+    if authority.startswith("*.["):
+        return f"origin pattern {quoted} is malformed: IP addresses have no subdomains"
     if authority.startswith("["):
         host, bracket, port_part = authority.partition("]")
         host += bracket
@@ -112,7 +116,10 @@ def _parse_authority(entry: str, scheme: str, authority: str) -> ParsedOrigin | 
         )
     normalized_host = _normalize_host(base)
     if normalized_host is None:
-        return f"origin {quoted} has an invalid host {base!r}"
+        return (
+            f"origin {quoted} has an invalid host {base!r}: a host is dot-separated labels "
+            "of letters, digits and hyphens, like 'app.example.com'"
+        )
     if is_pattern and "." not in normalized_host and normalized_host != "localhost":
         return (
             f"origin pattern {quoted} would match every site under the top-level domain "
@@ -147,7 +154,7 @@ class OriginMatcher:
     The predicate (``allow_origin_func``) is the policy's business because it may be async.
     """
 
-    __slots__ = ("_exact", "_patterns", "_regex", "allow_any")
+    __slots__ = ("_exact", "_patterns", "_regex", "allow_any", "needs_parsing")
 
     def __init__(self, entries: list[ParsedOrigin], allow_any: bool, regex: re.Pattern[str] | None):
         self.allow_any = allow_any
@@ -158,10 +165,8 @@ class OriginMatcher:
                 patterns.setdefault((entry.scheme, entry.port), set()).add(entry.host)
         self._patterns = {key: frozenset(hosts) for key, hosts in patterns.items()}
         self._regex = regex
-
-    @property
-    def needs_parsing(self) -> bool:
-        return bool(self._patterns) or self._regex is not None
+        # An attribute, not a property: it is read on every request that no exact entry allows.
+        self.needs_parsing = bool(self._patterns) or regex is not None
 
     def matches_exact(self, origin: bytes) -> bool:
         return origin in self._exact

@@ -1,0 +1,152 @@
+"""Atheris fuzz target for the parsers a hostile request reaches (issue 6, part 2).
+
+Every input is split into an Origin value, an Access-Control-Request-Headers value, a
+request method and a configured origin entry, and each goes through the code that reads it
+on the hot path. Besides "no exception", it checks the invariants a grant depends on:
+
+- a parsed request origin re-serialises to exactly its input;
+- a configured entry that is accepted normalises to a fixed point;
+- a parsed header list holds only lower-case tokens, and only for values within the limit;
+- a preflight is granted only to an origin the policy allows, with what was asked;
+- every decision of the per-request dispatcher takes well under the time budget.
+
+Run: ``bash fuzz/run.sh [seconds]`` (``fuzz/run_atheris.py`` instruments ``cors_routes`` only).
+Without atheris, ``check_one_input`` is what the test suite calls on seeds and random data.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from typing import Any
+
+from cors_routes import CORSPolicy
+from cors_routes._dispatch import RouteCORS
+from cors_routes._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, add_vary, parse_request_headers
+from cors_routes._origins import ParsedOrigin, parse_configured_origin, parse_request_origin
+
+POLICY = CORSPolicy(
+    allow_origins=["https://app.example", "https://*.example.com", "http://localhost:3000"],
+    allow_origin_regex=r"https://r[0-9]+\.example\.net",
+    allow_headers=["x-token", "authorization"],
+    allow_credentials=True,
+)
+
+
+async def _endpoint(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("a preflight must never reach the endpoint")
+
+
+ROUTE = RouteCORS(POLICY, ["GET", "POST", "PURGE"], "GET, POST, PURGE /fuzz", _endpoint)
+# The time one decision may take, generous for a loaded CI machine: the point is to catch
+# super-linear work (a regex or a loop that grows with a hostile value), not to benchmark.
+BUDGET_SECONDS = 0.25
+_SERIALIZED = re.compile(r"[a-z][a-z0-9+.\-]*://[^/?#@\s]+")
+
+
+def _split(data: bytes) -> list[bytes]:
+    parts = data.split(b"\x00", 3)
+    return parts + [b""] * (4 - len(parts))
+
+
+def _check_request_origin(text: str) -> None:
+    parsed = parse_request_origin(text)
+    if parsed is not None:
+        scheme, host, port = parsed
+        assert f"{scheme}://{host}" + (f":{port}" if port else "") == text, (text, parsed)
+        assert _SERIALIZED.fullmatch(text), text
+
+
+def _check_configured_origin(text: str) -> None:
+    result = parse_configured_origin(text)
+    if isinstance(result, ParsedOrigin):
+        again = parse_configured_origin(result.normalized)
+        assert again == result, (text, result, again)
+        if not result.is_pattern:
+            assert parse_request_origin(result.normalized) is not None, result
+    else:
+        assert isinstance(result, str) and result, text
+
+
+def _check_request_headers(text: str) -> None:
+    names = parse_request_headers(text)
+    if names is not None:
+        assert len(text) <= MAX_REQUEST_HEADERS_LENGTH
+        for name in names:
+            assert TOKEN.fullmatch(name) and name == name.lower(), name
+
+
+def _check_vary(raw: bytes) -> None:
+    headers = [(b"vary", raw)]
+    add_vary(headers, b"Origin")
+    once = list(headers)
+    add_vary(headers, b"Origin")
+    assert headers == once  # idempotent: never a duplicate Origin
+
+
+def _preflight(origin: bytes, method: bytes, requested: bytes) -> list[tuple[bytes, bytes]]:
+    scope = {
+        "type": "http",
+        "method": "OPTIONS",
+        "path": "/fuzz",
+        "headers": [
+            (b"origin", origin),
+            (b"access-control-request-method", method),
+            (b"access-control-request-headers", requested),
+        ],
+    }
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    _run(ROUTE.handle(scope, None, send))  # type: ignore[arg-type]
+    start = sent[0]
+    headers: list[tuple[bytes, bytes]] = start["headers"]
+    if start["status"] == 204:
+        grant = dict(headers)
+        assert grant[b"access-control-allow-origin"] == origin
+        assert POLICY.origin_value(origin) == origin, origin
+        assert grant[b"access-control-allow-methods"] == method
+        assert grant[b"access-control-allow-credentials"] == b"true"
+    else:
+        assert start["status"] == 403
+        assert not any(key.startswith(b"access-control-") for key, _ in headers), headers
+    return headers
+
+
+def _run(coroutine: Any) -> None:
+    """Run a coroutine that never suspends (no origin predicate here) without a loop:
+    an event loop per input would cost more than everything it runs."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    coroutine.close()
+    raise AssertionError("the preflight suspended")
+
+
+def check_one_input(data: bytes) -> None:
+    origin, requested, method, configured = _split(data)
+    started = time.process_time()
+    origin_text = origin.decode("latin-1")
+    _check_request_origin(origin_text)
+    _check_configured_origin(configured.decode("utf-8", "replace"))
+    _check_request_headers(requested.decode("latin-1"))
+    _check_vary(requested)
+    POLICY.origin_value(origin)
+    _preflight(origin, method, requested)
+    elapsed = time.process_time() - started
+    assert elapsed < BUDGET_SECONDS, f"{elapsed:.3f}s for {len(data)} bytes"
+
+
+def main() -> None:
+    import atheris
+
+    atheris.Setup(sys.argv, check_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
