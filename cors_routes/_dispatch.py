@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from starlette.types import Message, Receive, Scope, Send
 
 from ._error_responses import send_exception_response
-from ._headers import add_vary, join, parse_request_headers
+from ._headers import MAX_REQUEST_HEADERS_LENGTH, add_vary, join, parse_request_headers
 from .policy import ANY_ORIGIN, CORSPolicy
 
 logger = logging.getLogger("cors_routes")
@@ -39,25 +39,50 @@ _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
 _MULTIPLE = b"\x00multiple"  # more than one Origin line: not a valid request
 
 
+def preflight_method(scope: Scope) -> str | None:
+    """The method a preflight asks for; None if the request is not a preflight.
+
+    A preflight is OPTIONS with both Origin and Access-Control-Request-Method; the
+    caller has checked the method.
+    """
+    origin = method = None
+    for key, value in scope["headers"]:
+        if key == _ACRM:
+            method = value
+        elif key == _ORIGIN:
+            origin = value
+    if origin is None or method is None:
+        return None
+    decoded: str = method.decode("latin-1")
+    return decoded
+
+
 class RouteCORS:
     """A policy bound to one route: answers its preflights, decorates its responses."""
 
     __slots__ = (
         "_actual",
         "_allowed_methods",
+        "_by_origin",
         "_preflight",
-        "_served",
+        "_route_handle",
         "_static",
         "_vary",
         "policy",
         "route_name",
     )
 
-    def __init__(self, policy: CORSPolicy, route_methods: Iterable[str] | None, route_name: str):
+    def __init__(
+        self,
+        policy: CORSPolicy,
+        route_methods: Iterable[str] | None,
+        route_name: str,
+        route_handle: RouteHandle,
+    ):
         self.policy = policy
         self.route_name = route_name
-        self._served = None if route_methods is None else frozenset(route_methods)
-        allowed = policy.allowed_methods_for(self._served)
+        self._route_handle = route_handle
+        allowed = policy.allowed_methods_for(route_methods)
         self._allowed_methods = (
             None if allowed is None else {method: method.encode("latin-1") for method in allowed}
         )
@@ -74,34 +99,33 @@ class RouteCORS:
             ((ACAO, ANY_ORIGIN), *self._actual) if policy.allows_any_origin else None
         )
         self._vary = _PN_VARY if policy.allow_private_network else _PREFLIGHT_VARY
+        exact = (o.encode("latin-1") for o in policy.allow_origins if "*" not in o)
+        self._by_origin = {origin: ((ACAO, origin), *self._actual) for origin in exact}
 
-    def preflight_served(self, scope: Scope) -> bool | None:
-        """For an OPTIONS request: is it a preflight (Origin + ACRM), and for a method we serve?
-
-        None when it is not a preflight. Method names are compared case-sensitively, as
-        Fetch does: a PATCH route does not serve ``patch``.
-        """
-        origin = method = None
-        for key, value in scope["headers"]:
-            if key == _ACRM:
-                method = value
-            elif key == _ORIGIN:
-                origin = value
-        if origin is None or method is None:
-            return None
-        return self._served is None or method.decode("latin-1") in self._served
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, route: RouteHandle) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "OPTIONS" and await self._answer_preflight(scope, send):
             return
-        static = self._static
-        if static is not None:
-            extra, vary = static, False
-        else:
-            extra, vary = await self._actual_headers(scope), True
+        extra = self._static
+        vary = extra is None
+        if extra is None:
+            origin = None
+            for key, value in scope["headers"]:
+                if key == _ORIGIN:
+                    origin = _MULTIPLE if origin is not None else value
+            if origin is None:
+                extra = ()
+            else:
+                # Exact origins cost one dict lookup; the rest, the policy's other mechanisms.
+                extra = self._by_origin.get(origin)
+                if extra is None:
+                    extra = self._matched_origin_headers(scope, origin)
+                    if extra is None:
+                        extra = await self._asked_origin_headers(scope, origin)
         started = False
 
-        async def send_with_cors(message: Message) -> None:
+        # A plain function returning send's awaitable: every message passes through it,
+        # and a coroutine of its own per message would cost more than the work it does.
+        def send_with_cors(message: Message) -> Awaitable[None]:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -109,37 +133,39 @@ class RouteCORS:
                 if vary:
                     add_vary(headers, _VARY_ORIGIN)
                 message["headers"] = headers
-            await send(message)
+            return send(message)
 
         try:
-            await route(scope, receive, send_with_cors)
+            await self._route_handle(scope, receive, send_with_cors)
         except Exception as exc:
             if started:
                 raise
             await send_exception_response(exc, scope, receive, send_with_cors)
 
-    async def _actual_headers(self, scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
-        origin = None
-        for key, value in scope["headers"]:
-            if key == _ORIGIN:
-                origin = _MULTIPLE if origin is not None else value
-        if origin is None:
-            return ()
-        allowed = await self._origin_value(origin)
+    def _matched_origin_headers(
+        self, scope: Scope, origin: bytes
+    ) -> tuple[tuple[bytes, bytes], ...] | None:
+        """Headers for an origin that is not listed exactly; None if only the predicate can tell."""
+        allowed = None if origin is _MULTIPLE else self.policy.origin_value(origin)
+        if allowed is not None:
+            return ((ACAO, allowed), *self._actual)
+        if origin is not _MULTIPLE and self.policy.has_origin_func:
+            return None
+        return self._refused_request(scope, origin)
+
+    async def _asked_origin_headers(
+        self, scope: Scope, origin: bytes
+    ) -> tuple[tuple[bytes, bytes], ...]:
+        """Ask allow_origin_func (maybe async): a coroutine only on this slow path."""
+        allowed = await self.policy.ask_origin_func(origin)
         if allowed is None:
-            if logger.isEnabledFor(logging.DEBUG):
-                self._log(scope, "request", origin, "origin is not allowed")
-            return ()
+            return self._refused_request(scope, origin)
         return ((ACAO, allowed), *self._actual)
 
-    async def _origin_value(self, origin: bytes) -> bytes | None:
-        if origin is _MULTIPLE:
-            return None
-        policy = self.policy
-        value = policy.origin_value(origin)
-        if value is None and policy.has_origin_func:
-            value = await policy.ask_origin_func(origin)
-        return value
+    def _refused_request(self, scope: Scope, origin: bytes) -> tuple[()]:
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log(scope, "request", origin, "origin is not allowed")
+        return ()
 
     async def _answer_preflight(self, scope: Scope, send: Send) -> bool:
         origin = method = None
@@ -159,7 +185,11 @@ class RouteCORS:
         headers = [(b"vary", self._vary)]
         reason, names = self._check(origin, method, requested)
         if reason is None:
-            allowed_origin = await self._origin_value(origin)
+            # _check refused several Origins; no coroutine unless the predicate is asked.
+            policy = self.policy
+            allowed_origin = policy.origin_value(origin)
+            if allowed_origin is None and policy.has_origin_func:
+                allowed_origin = await policy.ask_origin_func(origin)
             if allowed_origin is None:
                 reason = "origin is not allowed"
             else:
@@ -183,7 +213,14 @@ class RouteCORS:
         allowed = self._allowed_methods
         if allowed is not None and method.decode("latin-1") not in allowed:
             return "method is not allowed", []
-        names = parse_request_headers(b",".join(requested).decode("latin-1"))
+        # The size limit is checked before anything is joined or decoded, so megabytes of
+        # header cost what its first byte over the limit costs.
+        size = sum(map(len, requested)) + len(requested) - 1
+        names = (
+            None
+            if size > MAX_REQUEST_HEADERS_LENGTH
+            else parse_request_headers(b",".join(requested).decode("latin-1"))
+        )
         if names is None:
             return "Access-Control-Request-Headers is malformed or too long", []
         if not self.policy.allowed_request_headers(names):
@@ -195,19 +232,31 @@ class RouteCORS:
     ) -> list[tuple[bytes, bytes]]:
         headers = [(ACAO, origin), *self._preflight, (ACAM, method)]
         if names:
-            headers.append((ACAH, ", ".join(names).encode("latin-1")))
+            headers.append((ACAH, ", ".join(dict.fromkeys(names)).encode("latin-1")))
         if private_network and self.policy.allow_private_network:
             headers.append((ACAPN, _TRUE))
         return headers
 
-    def _log(self, scope: Scope, kind: str, origin: bytes, reason: str, *asked: object) -> None:
-        logger.debug(
-            "CORS %s refused on %s %s (%s): origin %r, asked %r: %s",
-            kind,
-            scope.get("method"),
-            scope.get("path"),
+    def _log(
+        self,
+        scope: Scope,
+        kind: str,
+        origin: bytes,
+        reason: str,
+        method: bytes | None = None,
+        requested: list[bytes] | None = None,
+    ) -> None:
+        """One escaped DEBUG line; callers check ``logger.isEnabledFor(DEBUG)`` first."""
+        from ._refusal_log import log_refusal
+
+        log_refusal(
+            scope,
             self.route_name,
+            self.policy,
+            self._allowed_methods,
+            kind,
             origin,
-            asked,
             reason,
+            method,
+            requested or (),
         )

@@ -7,7 +7,7 @@ route that serves the method it asks for, although the route does not serve OPTI
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar
 
 from starlette.routing import Match
@@ -36,7 +36,6 @@ class CORSRouteMixin:
     path: str
     methods: set[str] | None
     # The framework's own hooks, set by each concrete class.
-    _route_matches: ClassVar[Callable[[Any, Scope], tuple[Match, Scope]]]
     _route_handle: ClassVar[Callable[[Any, Scope, Receive, Send], Any]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -58,12 +57,10 @@ class CORSRouteMixin:
     def _bind(self, policy: CORSPolicy | None) -> None:
         methods = self.methods
         name = f"{', '.join(sorted(methods)) if methods else 'any method'} {self.path}"
-        self.cors = None if policy is None else RouteCORS(policy, methods, name)
+        self.cors = None if policy is None else RouteCORS(policy, methods, name, self._route_handle)
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        result = self._route_matches(scope)
-        if result[0] is _NONE or scope["method"] != "OPTIONS":
-            return result
+    def _preflight_match(self, scope: Scope, result: tuple[Match, Scope]) -> tuple[Match, Scope]:
+        """The match for an OPTIONS request whose path this route matches."""
         method = preflight_method(scope)
         if method is None:
             return result
@@ -75,9 +72,29 @@ class CORSRouteMixin:
         served = methods is None or method in methods
         return (_FULL if served else _PARTIAL), result[1]
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    # Not a coroutine function: it returns the awaitable it delegates to, which saves a
+    # coroutine per request on the hot path (the caller awaits it all the same).
+    def handle(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
         cors = self.cors
         if cors is None or scope["type"] != "http":
-            await self._route_handle(scope, receive, send)
-        else:
-            await cors.handle(scope, receive, send, self._route_handle)
+            return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
+        return cors.handle(scope, receive, send)
+
+
+def preflight_aware_matches(
+    route_matches: Callable[[Any, Scope], tuple[Match, Scope]],
+) -> Any:
+    """A route class's ``matches``: the framework's, plus preflight dispatch.
+
+    It runs for every route each request passes, so the common case (the path does not
+    match, or the method is not OPTIONS) costs one call and two comparisons: the
+    framework's method is called through a closure, not looked up on the instance.
+    """
+
+    def matches(self: CORSRouteMixin, scope: Scope) -> tuple[Match, Scope]:
+        result = route_matches(self, scope)
+        if result[0] is _NONE or scope["method"] != "OPTIONS":
+            return result
+        return self._preflight_match(scope, result)
+
+    return matches

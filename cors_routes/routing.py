@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from ._openapi import with_cors_extension
-from ._route_mixin import CORSRouteMixin
+from ._route_mixin import CORSRouteMixin, preflight_aware_matches
 from ._startup import arm as arm_startup_lint
 
 
@@ -20,7 +20,7 @@ class CORSRoute(CORSRouteMixin, APIRoute):
     ``APIRoute``.
     """
 
-    _route_matches = APIRoute.matches
+    matches = preflight_aware_matches(APIRoute.matches)
     _route_handle = APIRoute.handle
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:

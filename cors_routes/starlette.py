@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from ._route_mixin import CORSRouteMixin
+from ._route_mixin import CORSRouteMixin, preflight_aware_matches
 from ._startup import arm as arm_startup_lint
 from .decorators import refusing_stand_in
 
@@ -17,7 +17,7 @@ class CORSRoute(CORSRouteMixin, Route):
     responses: ``CORSRoute("/items", list_items)`` with ``@cors(...)`` on ``list_items``.
     """
 
-    _route_matches = Route.matches
+    matches = preflight_aware_matches(Route.matches)
     _route_handle = Route.handle
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:

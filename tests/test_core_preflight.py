@@ -497,6 +497,23 @@ def test_oversized_request_headers_refused():
     assert_refused(preflight(client, "/items", APP, "PUT", acrh))
 
 
+def test_request_header_list_of_more_than_128_names_refused():
+    client = make_client(methods=["PUT"], allow_origins=[APP], allow_headers=["*"])
+    over = ",".join(f"x-h{i}" for i in range(129))
+    assert_refused(preflight(client, "/items", APP, "PUT", over))
+    at_limit = ",".join(f"x-h{i}" for i in range(128))
+    r = preflight(client, "/items", APP, "PUT", at_limit)
+    assert r.status_code == 204
+    assert names(r.headers["access-control-allow-headers"]) == sorted(at_limit.split(","))
+
+
+def test_repeated_request_header_names_are_granted_once():
+    client = make_client(methods=["PUT"], allow_origins=[APP], allow_headers=["x-a"])
+    r = preflight(client, "/items", APP, "PUT", "x-a, X-A, x-a")
+    assert r.status_code == 204
+    assert r.headers["access-control-allow-headers"] == "x-a"
+
+
 def test_many_empty_elements_within_limit_are_tolerated():
     client = make_client(methods=["PUT"], allow_origins=[APP], allow_headers=["x-a"])
     r = preflight(client, "/items", APP, "PUT", "," * 200 + "x-a" + " ," * 200)
