@@ -6,6 +6,8 @@ import functools
 import re
 from collections.abc import Iterable
 
+from . import _fetch
+
 # RFC 9110 token: what header names and method names are made of.
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
@@ -26,34 +28,12 @@ SAFELISTED_REQUEST_HEADERS = frozenset(
 )
 
 # Fetch "forbidden request-header" names: scripts cannot set them, so allowing one is a
-# mistake (and usually a misunderstanding, as with "cookie").
-FORBIDDEN_REQUEST_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "access-control-request-private-network",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
-FORBIDDEN_REQUEST_HEADER_PREFIXES = ("proxy-", "sec-")
+# mistake (and usually a misunderstanding, as with "cookie"). Browsers set the Private
+# Network Access request header themselves, so allowing it is the same mistake.
+FORBIDDEN_REQUEST_HEADERS = _fetch.FORBIDDEN_REQUEST_HEADERS | {
+    "access-control-request-private-network"
+}
+FORBIDDEN_REQUEST_HEADER_PREFIXES = _fetch.FORBIDDEN_REQUEST_HEADER_PREFIXES
 
 # Each byte's class for parsing a request-header list in C instead of element by element
 # in Python: "a" a token character, "," a comma, " " whitespace, "!" anything else.

@@ -1,6 +1,7 @@
 """What a browser does with a cross-origin ``fetch()``: the Fetch standard's CORS rules as code.
 
-This models the browser side only, and knows nothing of cors_routes: given what a script
+This models the browser side only, and knows nothing of cors_routes' policies (it shares
+only the Fetch tables of ``_fetch`` and the RFC 9110 token grammar): given what a script
 asks for, it says whether a preflight is sent and what it carries; given the responses, it
 runs the checks the browser runs and names the step that fails. The steps follow
 https://fetch.spec.whatwg.org/ ("CORS-safelisted method", "CORS-safelisted request-header",
@@ -13,36 +14,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+from . import _fetch, _headers
+
+_TOKEN = _headers.TOKEN
 # Fetch "normalize a method": only these are upper-cased; any other name is sent as written.
 NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-FORBIDDEN_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
+FORBIDDEN_METHODS = _fetch.FORBIDDEN_METHODS
+FORBIDDEN_HEADERS = _fetch.FORBIDDEN_REQUEST_HEADERS
 # Fetch "CORS non-wildcard request-header name": "*" in Access-Control-Allow-Headers never
 # covers it.
 NON_WILDCARD_HEADERS = frozenset({"authorization"})
@@ -139,8 +118,7 @@ def make_request(
     return Request(origin, method, url, tuple(kept), credentials, tuple(dropped))
 
 
-def is_forbidden_header(name: str) -> bool:
-    return name in FORBIDDEN_HEADERS or name.startswith(("proxy-", "sec-"))
+is_forbidden_header = _fetch.is_forbidden_request_header
 
 
 def is_safelisted_header(name: str, value: str) -> bool:

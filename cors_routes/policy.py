@@ -9,7 +9,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from . import _headers
+from . import _fetch, _headers
 from ._callables import is_async_callable
 from ._origins import (
     ANY,
@@ -28,8 +28,6 @@ OriginFunc = Callable[[str], bool | Awaitable[bool]]
 # Methods whose case is normalised, as Fetch normalises DELETE GET HEAD OPTIONS POST PUT
 # (plus PATCH, which everyone writes upper-case in a configuration). Others keep their case.
 _STANDARD_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
-# Fetch "forbidden methods": a script cannot send them, so allowing them means nothing.
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
 _FIELDS = (
     "allow_origins",
@@ -289,7 +287,7 @@ def _methods(value: Iterable[str], problems: list[str]) -> tuple[str, ...]:
                 f"method {method!r} is not a valid HTTP method name (an RFC 9110 token): "
                 "write a name like 'GET' or 'PURGE', without spaces or separators"
             )
-        elif method.upper() in _FORBIDDEN_METHODS:
+        elif method.upper() in _fetch.FORBIDDEN_METHODS:
             problems.append(
                 f"method {method!r} is forbidden by the Fetch standard: browsers never send it, "
                 "remove it"

@@ -1,6 +1,7 @@
 """Actual (non-preflight) requests: ACAO, ACAC, ACEH and Vary."""
 
 import pytest
+from cors_helpers import acx, names, vary
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.testclient import TestClient
@@ -10,25 +11,6 @@ from cors_routes import CORSRoute, cors
 APP = "https://app.example"
 OTHER = "https://other.example"
 EVIL = "https://evil.example"
-
-
-def acx(response):
-    return {
-        k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")
-    }
-
-
-def vary(response):
-    return [
-        t.strip().lower()
-        for line in response.headers.get_list("vary")
-        for t in line.split(",")
-        if t.strip()
-    ]
-
-
-def names(value):
-    return sorted(t.strip() for t in value.split(",") if t.strip())
 
 
 def make_client(**policy):

@@ -1,6 +1,7 @@
 """CORS headers on error responses: HTTPException, 422, 405, 500, streaming, HEAD."""
 
 import pytest
+from cors_helpers import acx, vary
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.testclient import TestClient
@@ -13,21 +14,6 @@ EVIL = "https://evil.example"
 
 class Boom(RuntimeError):
     pass
-
-
-def acx(response):
-    return {
-        k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")
-    }
-
-
-def vary(response):
-    return [
-        t.strip().lower()
-        for line in response.headers.get_list("vary")
-        for t in line.split(",")
-        if t.strip()
-    ]
 
 
 GRANT = {

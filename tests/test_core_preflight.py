@@ -1,6 +1,7 @@
 """Preflight requests: OPTIONS + Origin + Access-Control-Request-Method."""
 
 import pytest
+from cors_helpers import acx, names, preflight, vary
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from starlette.testclient import TestClient
 
@@ -10,34 +11,6 @@ APP = "https://app.example"
 ADMIN = "https://admin.example"
 EVIL = "https://evil.example"
 PREFLIGHT_VARY = {"origin", "access-control-request-method", "access-control-request-headers"}
-
-
-def acx(response):
-    """All Access-Control-* response headers, names lower-cased."""
-    return {
-        k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")
-    }
-
-
-def vary(response):
-    return [
-        t.strip().lower()
-        for line in response.headers.get_list("vary")
-        for t in line.split(",")
-        if t.strip()
-    ]
-
-
-def names(value):
-    return sorted(t.strip() for t in value.split(",") if t.strip())
-
-
-def preflight(client, path, origin, method, headers=None, **extra):
-    h = {"Origin": origin, "Access-Control-Request-Method": method}
-    if headers is not None:
-        h["Access-Control-Request-Headers"] = headers
-    h.update(extra)
-    return client.options(path, headers=h)
 
 
 def make_client(methods=("GET",), path="/items", **policy):

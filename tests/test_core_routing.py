@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from cors_helpers import acx, preflight, vary
 from fastapi import APIRouter, FastAPI, WebSocket
 from fastapi.routing import APIRoute
 from starlette.applications import Starlette
@@ -18,28 +19,6 @@ APP = "https://app.example"
 PARTNER = "https://partner.example"
 ADMIN = "https://admin.example"
 EVIL = "https://evil.example"
-
-
-def acx(response):
-    return {
-        k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")
-    }
-
-
-def vary(response):
-    return [
-        t.strip().lower()
-        for line in response.headers.get_list("vary")
-        for t in line.split(",")
-        if t.strip()
-    ]
-
-
-def preflight(client, path, origin, method, headers=None):
-    h = {"Origin": origin, "Access-Control-Request-Method": method}
-    if headers is not None:
-        h["Access-Control-Request-Headers"] = headers
-    return client.options(path, headers=h)
 
 
 def assert_granted(response, origin, method):

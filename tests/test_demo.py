@@ -13,8 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "browser"))
 from e2e_chromium import chromium, loopback_socket
 
 ROOT = Path(__file__).resolve().parent.parent

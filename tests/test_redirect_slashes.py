@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _browser import chromium_page, free_port, serve
+from cors_helpers import acx
+from e2e_chromium import chromium_page, free_port, serve
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from starlette.applications import Starlette
@@ -55,10 +56,6 @@ def build(ran: list[str], middleware: bool = True) -> FastAPI:
     if middleware:
         app.add_middleware(CORSSlashRedirects)
     return app
-
-
-def acx(response) -> dict[str, str]:
-    return {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
 
 
 def test_without_the_middleware_the_redirect_has_no_cors_headers():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _browser import serve
+from e2e_chromium import serve
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 

@@ -7,7 +7,7 @@ stops the cross-site page, on a real server (uvicorn) through ``include_router``
 from __future__ import annotations
 
 import pytest
-from _browser import chromium_page, free_port, serve
+from e2e_chromium import chromium_page, free_port, serve
 from fastapi import APIRouter, FastAPI, WebSocket
 from fastapi.responses import HTMLResponse
 from starlette.applications import Starlette

@@ -1,4 +1,8 @@
-"""Headless Chromium and loopback uvicorn servers for the end-to-end tests (suite and demo).
+"""Headless Chromium and loopback uvicorn servers for every real-server, real-browser test.
+
+Used by the Chromium suite (this folder), the demo's test and the hardening tests (WebSocket,
+slash redirects, soak). The ``pythonpath`` setting of pytest in pyproject.toml puts this
+folder on ``sys.path``, so any test module can ``from e2e_chromium import ...``.
 
 Chromium is Debian's package at /usr/bin/chromium (``CORS_ROUTES_CHROMIUM`` overrides the
 path), driven by the ``playwright`` Python package; ``playwright install`` is never needed.
@@ -12,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -94,6 +99,18 @@ def chromium() -> Iterator[object]:
                 _Shared.browser = _Shared.playwright = None
 
 
+@contextlib.contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A page of the shared Chromium in a fresh context (its own cookies and caches)."""
+    browser: Any
+    with chromium() as browser:
+        context = browser.new_context()
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
 def loopback_socket(port: int = 0) -> socket.socket:
     """A TCP socket bound on 127.0.0.1 (a free port when 0); uvicorn starts listening on it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -102,16 +119,31 @@ def loopback_socket(port: int = 0) -> socket.socket:
     return sock
 
 
+def free_port() -> int:
+    """A port that is free on 127.0.0.1 now (for a server started soon after)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextlib.contextmanager
-def serving(apps: dict[str, tuple[object, socket.socket]]) -> Iterator[None]:
-    """Run each ASGI app under uvicorn in a thread on its socket; stop them all on exit."""
+def serving(apps: dict[str, tuple[object, socket.socket]], ws: str = "auto") -> Iterator[None]:
+    """Run each ASGI app under uvicorn in a thread on its socket; stop them all on exit.
+
+    ``ws`` is uvicorn's WebSocket implementation.
+    """
     import uvicorn
 
     servers = []
     try:
         for name, (app, sock) in apps.items():
             config = uvicorn.Config(
-                app, log_config=None, log_level="warning", access_log=False, lifespan="off"
+                app,
+                log_config=None,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                ws=ws,
             )
             server = uvicorn.Server(config)
             thread = threading.Thread(
@@ -132,3 +164,11 @@ def serving(apps: dict[str, tuple[object, socket.socket]]) -> Iterator[None]:
             thread.join(timeout=10)
         for _, sock in apps.values():
             sock.close()
+
+
+@contextlib.contextmanager
+def serve(app: object, port: int = 0) -> Iterator[int]:
+    """Run one ASGI app (HTTP and WebSocket) on 127.0.0.1 (a free port when 0); yield its port."""
+    sock = loopback_socket(port)
+    with serving({"app": (app, sock)}, ws="websockets-sansio"):
+        yield int(sock.getsockname()[1])
