@@ -37,6 +37,11 @@ _PN_VARY = _PREFLIGHT_VARY + b", Access-Control-Request-Private-Network"
 _TRUE = b"true"
 _EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
 _MULTIPLE = b"\x00multiple"  # more than one Origin line: not a valid request
+# Granted preflights remembered per route: browsers repeat the same few, and a hit skips
+# all parsing. Bounded in count and key size, so hostile variety costs memory only up to
+# the bound (the table is emptied when full); refusals are never remembered.
+_REMEMBERED_GRANTS = 64
+_REMEMBERED_ASK_SIZE = 256
 
 
 def preflight_method(scope: Scope) -> str | None:
@@ -57,6 +62,30 @@ def preflight_method(scope: Scope) -> str | None:
     return decoded
 
 
+# What a preflight asks: Origin, Access-Control-Request-Method, whether it asks for private
+# network access, the Access-Control-Request-Headers lines. Hashable: it keys the grants.
+_Asked = tuple[bytes, bytes, bool, tuple[bytes, ...]]
+
+
+def _preflight_asked(scope: Scope) -> _Asked | None:
+    """What an OPTIONS request asks as a preflight; None if it is not one."""
+    origin = method = None
+    requested: list[bytes] = []
+    private_network = False
+    for key, value in scope["headers"]:
+        if key == _ORIGIN:
+            origin = _MULTIPLE if origin is not None else value
+        elif key == _ACRM:
+            method = value
+        elif key == _ACRH:
+            requested.append(value)
+        elif key == _ACRPN:
+            private_network = value == _TRUE
+    if origin is None or method is None:
+        return None  # not a preflight: route it like any request
+    return origin, method, private_network, tuple(requested)
+
+
 class RouteCORS:
     """A policy bound to one route: answers its preflights, decorates its responses."""
 
@@ -64,6 +93,7 @@ class RouteCORS:
         "_actual",
         "_allowed_methods",
         "_by_origin",
+        "_grants",
         "_preflight",
         "_route_handle",
         "_static",
@@ -101,10 +131,21 @@ class RouteCORS:
         self._vary = _PN_VARY if policy.allow_private_network else _PREFLIGHT_VARY
         exact = (o.encode("latin-1") for o in policy.allow_origins if "*" not in o)
         self._by_origin = {origin: ((ACAO, origin), *self._actual) for origin in exact}
+        self._grants: dict[_Asked, tuple[tuple[bytes, bytes], ...]] = {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] == "OPTIONS" and await self._answer_preflight(scope, send):
-            return
+        if scope["method"] == "OPTIONS":
+            asked = _preflight_asked(scope)
+            if asked is not None:
+                granted = self._grants.get(asked)
+                if granted is not None:
+                    # A copy: a middleware further out may edit the header list in place.
+                    status, headers = 204, list(granted)
+                else:
+                    status, headers = await self._decide_preflight(scope, asked)
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send(_EMPTY_BODY)
+                return
         extra = self._static
         vary = extra is None
         if extra is None:
@@ -167,45 +208,37 @@ class RouteCORS:
             self._log(scope, "request", origin, "origin is not allowed")
         return ()
 
-    async def _answer_preflight(self, scope: Scope, send: Send) -> bool:
-        origin = method = None
-        requested: list[bytes] = []
-        private_network = False
-        for key, value in scope["headers"]:
-            if key == _ORIGIN:
-                origin = _MULTIPLE if origin is not None else value
-            elif key == _ACRM:
-                method = value
-            elif key == _ACRH:
-                requested.append(value)
-            elif key == _ACRPN:
-                private_network = value == _TRUE
-        if origin is None or method is None:
-            return False  # not a preflight: route it like any request
+    async def _decide_preflight(
+        self, scope: Scope, asked: _Asked
+    ) -> tuple[int, list[tuple[bytes, bytes]]]:
+        origin, method, private_network, requested = asked
         headers = [(b"vary", self._vary)]
         reason, names = self._check(origin, method, requested)
         if reason is None:
             # _check refused several Origins; no coroutine unless the predicate is asked.
             policy = self.policy
             allowed_origin = policy.origin_value(origin)
-            if allowed_origin is None and policy.has_origin_func:
+            asks_predicate = allowed_origin is None and policy.has_origin_func
+            if asks_predicate:
                 allowed_origin = await policy.ask_origin_func(origin)
             if allowed_origin is None:
                 reason = "origin is not allowed"
             else:
                 headers += self._grant(allowed_origin, method, names, private_network)
-        if reason is not None:
-            if logger.isEnabledFor(logging.DEBUG):
-                self._log(scope, "preflight", origin, reason, method, requested)
-            headers.append((b"content-length", b"0"))
-        await send(
-            {"type": "http.response.start", "status": 403 if reason else 204, "headers": headers}
-        )
-        await send(_EMPTY_BODY)
-        return True
+                # A grant is a pure function of the immutable policy and what was asked,
+                # unless the predicate decided (it may change its mind): remember it.
+                if not asks_predicate and sum(map(len, requested)) <= _REMEMBERED_ASK_SIZE:
+                    if len(self._grants) >= _REMEMBERED_GRANTS:
+                        self._grants.clear()
+                    self._grants[asked] = tuple(headers)
+                return 204, headers
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log(scope, "preflight", origin, reason, method, requested)
+        headers.append((b"content-length", b"0"))
+        return 403, headers
 
     def _check(
-        self, origin: bytes, method: bytes, requested: list[bytes]
+        self, origin: bytes, method: bytes, requested: tuple[bytes, ...]
     ) -> tuple[str | None, list[str]]:
         """Why the preflight is refused (None if it is not), and the requested header names."""
         if origin is _MULTIPLE:
@@ -244,7 +277,7 @@ class RouteCORS:
         origin: bytes,
         reason: str,
         method: bytes | None = None,
-        requested: list[bytes] | None = None,
+        requested: tuple[bytes, ...] = (),
     ) -> None:
         """One escaped DEBUG line; callers check ``logger.isEnabledFor(DEBUG)`` first."""
         from ._refusal_log import log_refusal
@@ -258,5 +291,5 @@ class RouteCORS:
             origin,
             reason,
             method,
-            requested or (),
+            requested,
         )
