@@ -154,10 +154,9 @@ class OriginMatcher:
     The predicate (``allow_origin_func``) is the policy's business because it may be async.
     """
 
-    __slots__ = ("_exact", "_patterns", "_regex", "allow_any", "needs_parsing")
+    __slots__ = ("_exact", "_patterns", "_regex", "needs_parsing")
 
-    def __init__(self, entries: list[ParsedOrigin], allow_any: bool, regex: re.Pattern[str] | None):
-        self.allow_any = allow_any
+    def __init__(self, entries: list[ParsedOrigin], regex: re.Pattern[str] | None):
         self._exact = frozenset(e.normalized.encode("latin-1") for e in entries if not e.is_pattern)
         patterns: dict[tuple[str, str], set[str]] = {}
         for entry in entries:

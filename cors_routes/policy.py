@@ -148,7 +148,7 @@ class CORSPolicy:
 
     def _precompute(self, parsed: list[ParsedOrigin], regex: re.Pattern[str] | None) -> None:
         put = object.__setattr__
-        put(self, "_matcher", OriginMatcher(parsed, self.allows_any_origin, regex))
+        put(self, "_matcher", OriginMatcher(parsed, regex))
         func = self.allow_origin_func
         put(self, "_func_is_async", func is not None and is_async_callable(func))
         methods = self.allow_methods
