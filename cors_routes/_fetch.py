@@ -41,3 +41,12 @@ FORBIDDEN_REQUEST_HEADER_PREFIXES = ("proxy-", "sec-")
 def is_forbidden_request_header(name: str) -> bool:
     """Fetch "forbidden request-header" for a lower-cased name."""
     return name in FORBIDDEN_REQUEST_HEADERS or name.startswith(FORBIDDEN_REQUEST_HEADER_PREFIXES)
+
+
+# Fetch "forbidden response-header name": a script never reads one, even when a response
+# lists it in Access-Control-Expose-Headers (cookies stay out of reach of scripts).
+FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+
+# The CORS protocol's own headers (Fetch, "HTTP extensions"): Access-Control-Request-* are
+# set by the browser on a preflight, the others are the server's answer to the browser.
+CORS_PROTOCOL_HEADER_PREFIX = "access-control-"

@@ -15,22 +15,10 @@ from collections.abc import Iterable
 from starlette.types import Scope
 
 from ._headers import parse_request_headers
+from ._text import escape
 from .policy import CORSPolicy
 
 logger = logging.getLogger("cors_routes")
-
-_MAX_SHOWN = 200
-
-
-def escape(value: bytes | str | None) -> str:
-    """A request value as a quoted, single-line, printable string, at most ~200 characters."""
-    if value is None:
-        return "(none)"
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    if len(text) > _MAX_SHOWN:
-        text = f"{text[:_MAX_SHOWN]}...({len(text)} chars)"
-    # repr() escapes control characters, line and paragraph separators and non-printables.
-    return repr(text)
 
 
 def log_refusal(

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import difflib
+import enum
 import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from . import _fetch, _headers
 from ._callables import is_async_callable
 from ._origins import (
     ANY,
+    MAX_ORIGIN_LENGTH,
     NULL,
     OriginMatcher,
+    OriginURL,
     ParsedOrigin,
     parse_configured_origin,
     parse_request_origin,
+    several_origins_hint,
 )
+from ._text import escape
 from .exceptions import CORSConfigError
 
 logger = logging.getLogger("cors_routes")
@@ -43,6 +48,18 @@ _FIELDS = (
 
 
 ANY_ORIGIN = b"*"
+
+
+class _Keep(enum.Enum):
+    """The default of every ``CORSPolicy.replace`` option: keep the policy's value."""
+
+    KEEP = "keep"
+
+    def __repr__(self) -> str:
+        return "<keep>"
+
+
+_KEEP = _Keep.KEEP
 
 
 class CORSPolicy:
@@ -80,7 +97,7 @@ class CORSPolicy:
 
     def __init__(
         self,
-        allow_origins: Iterable[str] = (),
+        allow_origins: Iterable[str | OriginURL] = (),
         allow_origin_regex: str | None = None,
         allow_origin_func: OriginFunc | None = None,
         allow_methods: Iterable[str] | None = None,
@@ -161,7 +178,9 @@ class CORSPolicy:
     def origin_value(self, origin: bytes) -> bytes | None:
         """The Access-Control-Allow-Origin value for ``origin``, without the predicate."""
         if self.allows_any_origin:
-            return ANY_ORIGIN
+            return ANY_ORIGIN  # the same for every request: nothing about the origin is read
+        if len(origin) > MAX_ORIGIN_LENGTH:
+            return None  # no browser sends it: refused before any work that grows with it
         matcher = self._matcher
         if matcher.matches_exact(origin):
             return origin
@@ -179,6 +198,8 @@ class CORSPolicy:
         """Ask ``allow_origin_func``; a predicate that raises denies (and is logged)."""
         func = self.allow_origin_func
         assert func is not None
+        if len(origin) > MAX_ORIGIN_LENGTH:
+            return None
         text = origin.decode("latin-1")
         if text != NULL and parse_request_origin(text) is None:
             return None
@@ -187,7 +208,9 @@ class CORSPolicy:
             if self._func_is_async or inspect.isawaitable(result):
                 result = await result  # type: ignore[misc]
         except Exception:
-            logger.exception("allow_origin_func raised for origin %r; the origin is denied", text)
+            logger.exception(
+                "allow_origin_func raised for origin %s; the origin is denied", escape(text)
+            )
             return None
         return origin if result is True else None
 
@@ -205,6 +228,48 @@ class CORSPolicy:
     def allowed_request_headers(self, names: list[str]) -> bool:
         # issuperset loops in C: a long Access-Control-Request-Headers costs little more.
         return self._any_header or self._headers.issuperset(names)
+
+    # -- deriving a policy --------------------------------------------------------------------
+
+    def replace(
+        self,
+        *,
+        allow_origins: Iterable[str | OriginURL] | _Keep = _KEEP,
+        allow_origin_regex: str | _Keep | None = _KEEP,
+        allow_origin_func: OriginFunc | _Keep | None = _KEEP,
+        allow_methods: Iterable[str] | _Keep | None = _KEEP,
+        allow_headers: Iterable[str] | _Keep = _KEEP,
+        allow_credentials: bool | _Keep = _KEEP,
+        expose_headers: Iterable[str] | _Keep = _KEEP,
+        max_age: int | _Keep = _KEEP,
+        allow_private_network: bool | _Keep = _KEEP,
+        **mistyped: NoReturn,
+    ) -> CORSPolicy:
+        """A new policy with the given options changed and the others kept, validated anew.
+
+        ``SHARED.replace(allow_origins=["https://a.example"])``. A problem in the result is
+        a ``CORSConfigError``, as from the constructor.
+        """
+        if mistyped:
+            unknown = unknown_option_error(mistyped)
+            assert unknown is not None
+            raise TypeError(f"CORSPolicy.replace() got {'; '.join(unknown.problems)}")
+        given: dict[str, Any] = {
+            "allow_origins": allow_origins,
+            "allow_origin_regex": allow_origin_regex,
+            "allow_origin_func": allow_origin_func,
+            "allow_methods": allow_methods,
+            "allow_headers": allow_headers,
+            "allow_credentials": allow_credentials,
+            "expose_headers": expose_headers,
+            "max_age": max_age,
+            "allow_private_network": allow_private_network,
+        }
+        # The stored values are normalised, and normalising them again changes nothing.
+        options = {
+            name: getattr(self, name) if value is _KEEP else value for name, value in given.items()
+        }
+        return CORSPolicy(**options)
 
     # -- value semantics ---------------------------------------------------------------------
 
@@ -250,8 +315,15 @@ def _as_list(value: object, name: str, problems: list[str]) -> list[Any]:
         return []
 
 
-def _origins(value: Iterable[str], problems: list[str]) -> list[ParsedOrigin | str]:
+def _origins(value: Iterable[str | OriginURL], problems: list[str]) -> list[ParsedOrigin | str]:
     result: list[ParsedOrigin | str] = []
+    several = several_origins_hint(value) if isinstance(value, str) else None
+    if several is not None:
+        problems.append(
+            f"allow_origins={value!r} is a string holding several origins, not a list: "
+            f"write allow_origins={several}"
+        )
+        return result
     for entry in _as_list(value, "allow_origins", problems):
         if entry == ANY:
             result.append(ANY)
@@ -312,6 +384,16 @@ def _header_names(
             )
             continue
         lowered = header.lower()
+        if lowered.startswith(_fetch.CORS_PROTOCOL_HEADER_PREFIX):
+            problems.append(f"{name} entry {header!r} {_cors_header_hint(request)}")
+            continue
+        if not request and lowered in _fetch.FORBIDDEN_RESPONSE_HEADERS:
+            problems.append(
+                f"{name} entry {header!r} is a forbidden response header: browsers never let a "
+                "script read it, exposed or not (cookies are never readable by scripts from a "
+                "response; the browser stores them itself); remove it"
+            )
+            continue
         if request and _headers.is_forbidden_request_header(lowered):
             problems.append(
                 f"{name} entry {header!r} is a forbidden request header: browsers never let a "
@@ -321,6 +403,23 @@ def _header_names(
             continue
         names.append(lowered)
     return tuple(_unique(names))
+
+
+def _cors_header_hint(request: bool) -> str:
+    if request:
+        return (
+            "is a header of the CORS protocol itself, which means nothing in allow_headers: "
+            "the browser sends Access-Control-Request-* on a preflight by itself, and the "
+            "other Access-Control-* headers are the server's answer (a script that sets one "
+            "on its request is mistaken: remove it there too); remove it, and list the "
+            "headers your scripts set, like 'X-Request-Id'"
+        )
+    return (
+        "is a CORS response header: it is addressed to the browser, which applies it "
+        "whether or not scripts may read it, so exposing it changes nothing that is "
+        "allowed; remove it (expose_headers lists your own response headers that scripts "
+        "read, like 'X-Total-Count')"
+    )
 
 
 def unknown_option_error(kwargs: dict[str, Any]) -> CORSConfigError | None:

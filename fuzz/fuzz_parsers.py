@@ -5,7 +5,11 @@ request method and a configured origin entry, and each goes through the code tha
 on the hot path. Besides "no exception", it checks the invariants a grant depends on:
 
 - a parsed request origin re-serialises to exactly its input;
+- an origin longer than MAX_ORIGIN_LENGTH is never granted, and costs a constant number of
+  Python lines however long it is;
 - a configured entry that is accepted normalises to a fixed point;
+- a Unicode host is converted as the idna package's UTS #46 (non-transitional) converts it,
+  and one it refuses is refused;
 - a parsed header list holds only lower-case tokens, and only for values within the limit;
 - a preflight is granted only to an origin the policy allows, with what was asked;
 - every decision of the per-request dispatcher takes well under the time budget.
@@ -19,12 +23,20 @@ from __future__ import annotations
 import re
 import sys
 import time
+from types import FrameType
 from typing import Any
+
+import idna
 
 from cors_routes import CORSPolicy
 from cors_routes._dispatch import RouteCORS
 from cors_routes._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, add_vary, parse_request_headers
-from cors_routes._origins import ParsedOrigin, parse_configured_origin, parse_request_origin
+from cors_routes._origins import (
+    MAX_ORIGIN_LENGTH,
+    ParsedOrigin,
+    parse_configured_origin,
+    parse_request_origin,
+)
 
 POLICY = CORSPolicy(
     allow_origins=["https://app.example", "https://*.example.com", "http://localhost:3000"],
@@ -43,6 +55,29 @@ ROUTE = RouteCORS(POLICY, ["GET", "POST", "PURGE"], "GET, POST, PURGE /fuzz", _e
 # super-linear work (a regex or a loop that grows with a hostile value), not to benchmark.
 BUDGET_SECONDS = 0.25
 _SERIALIZED = re.compile(r"[a-z][a-z0-9+.\-]*://[^/?#@\s]+")
+# A host as a configured entry may hold it: no character that ends or leaves the host.
+_HOST_ONLY = re.compile(r"[^:/?#@\[\]*,\s]+")
+
+
+def _lines_run(func: Any) -> int:
+    """How many Python lines ``func()`` executes (a count, not a time: the same everywhere)."""
+    count = 0
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += event == "line"
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        func()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+_OVERLONG = b"https://" + b"a." * MAX_ORIGIN_LENGTH + b"example.com"
+_OVERLONG_LINES = _lines_run(lambda: POLICY.origin_value(_OVERLONG))
 
 
 def _split(data: bytes) -> list[bytes]:
@@ -56,6 +91,35 @@ def _check_request_origin(text: str) -> None:
         scheme, host, port = parsed
         assert f"{scheme}://{host}" + (f":{port}" if port else "") == text, (text, parsed)
         assert _SERIALIZED.fullmatch(text), text
+
+
+def _check_origin_length(origin: bytes) -> None:
+    if len(origin) <= MAX_ORIGIN_LENGTH:
+        return
+    assert parse_request_origin(origin.decode("latin-1")) is None
+    assert POLICY.origin_value(origin) is None, len(origin)
+    lines = _lines_run(lambda: POLICY.origin_value(origin))
+    assert lines == _OVERLONG_LINES, (len(origin), lines, _OVERLONG_LINES)
+
+
+def _check_unicode_host(text: str) -> None:
+    """The configured entry's host, alone in an exact origin, is converted as UTS #46 says."""
+    host = text.rpartition("://")[2]
+    if host.isascii() or not _HOST_ONLY.fullmatch(host):
+        return
+    try:
+        expected: str | None = idna.encode(host, uts46=True, transitional=False).decode()
+    except idna.IDNAError:
+        expected = None
+    result = parse_configured_origin(f"https://{host}")
+    if expected is None:
+        assert isinstance(result, str), (host, result)  # never converted some other way
+    elif isinstance(result, ParsedOrigin):
+        assert result.host == expected, (host, result, expected)
+    else:
+        # idna's output that is still no origin a browser sends: an invalid IPv4 address
+        # (full-width digits), a label origins do not allow, or too long
+        assert "IPv4" in result or "invalid host" in result or "characters" in result, result
 
 
 def _check_configured_origin(text: str) -> None:
@@ -105,6 +169,7 @@ def _preflight(origin: bytes, method: bytes, requested: bytes) -> list[tuple[byt
     start = sent[0]
     headers: list[tuple[bytes, bytes]] = start["headers"]
     if start["status"] == 204:
+        assert len(origin) <= MAX_ORIGIN_LENGTH, len(origin)
         grant = dict(headers)
         assert grant[b"access-control-allow-origin"] == origin
         assert POLICY.origin_value(origin) == origin, origin
@@ -132,7 +197,10 @@ def check_one_input(data: bytes) -> None:
     started = time.process_time()
     origin_text = origin.decode("latin-1")
     _check_request_origin(origin_text)
-    _check_configured_origin(configured.decode("utf-8", "replace"))
+    _check_origin_length(origin)
+    configured_text = configured.decode("utf-8", "replace")
+    _check_configured_origin(configured_text)
+    _check_unicode_host(configured_text)
     _check_request_headers(requested.decode("latin-1"))
     _check_vary(requested)
     POLICY.origin_value(origin)

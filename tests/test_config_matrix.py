@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic import AnyHttpUrl, HttpUrl
 
 from cors_routes import CORSConfigError, CORSPolicy, cors
 
@@ -64,6 +65,61 @@ INVALID = [
         {"expose_headers": ["*"], "allow_credentials": True, "allow_origins": ["https://a.com"]},
         "expose_headers=['*'] does not work with allow_credentials=True",
         "list the headers to expose",
+    ),
+    (
+        {"allow_origins": ["https://*.co.uk"]},
+        "every site under 'co.uk', a public suffix",
+        "like 'https://*.yourapp.co.uk', or list the origins",
+    ),
+    (
+        {"allow_origins": ["https://*.github.io"]},
+        "a public suffix (Public Suffix List)",
+        "like 'https://*.yourapp.github.io', or list the origins",
+    ),
+    ({"allow_origins": ["http://*.0.0.1"]}, "ends in a number", "'http://127.0.0.1:8000'"),
+    ({"allow_origins": ["http://127.1"]}, "in a form browsers rewrite", "'http://127.0.0.1'"),
+    (
+        {"allow_origins": ["http://0x7f.0.0.1:8000"]},
+        "in a form browsers rewrite",
+        "write 'http://127.0.0.1:8000'",
+    ),
+    ({"allow_origins": ["http://999.0.0.1"]}, "not a valid one", "four numbers from 0 to 255"),
+    (
+        {"allow_origins": ["https://\u2615.example"]},
+        "that the idna package (IDNA 2008) refuses",
+        "sends it as 'https://xn--53h.example'. Check what yours sends with new URL(",
+    ),
+    (
+        {"allow_origins": [f"https://{'.'.join(['a' * 60] * 5)}"]},
+        "browsers never send an origin of more than 300",
+        "check the host",
+    ),
+    (
+        {"allow_origins": "http://localhost, http://localhost:5173"},
+        "is a string holding several origins, not a list",
+        "write allow_origins=['http://localhost', 'http://localhost:5173']",
+    ),
+    (
+        {"allow_origins": ["http://localhost,http://localhost:5173"]},
+        "holds several origins separated by commas",
+        "separate entries, ['http://localhost', 'http://localhost:5173']",
+    ),
+    (
+        {"allow_headers": ["Access-Control-Allow-Origin"]},
+        "is a header of the CORS protocol itself",
+        "the browser sends Access-Control-Request-* on a preflight by itself",
+    ),
+    (
+        {"allow_headers": ["access-control-request-headers"]},
+        "is a header of the CORS protocol itself",
+        "the browser sends Access-Control-Request-* on a preflight by itself",
+    ),
+    ({"expose_headers": ["Set-Cookie"]}, "is a forbidden response header", "remove it"),
+    ({"expose_headers": ["set-cookie2"]}, "never let a script read it", "never readable"),
+    (
+        {"expose_headers": ["Access-Control-Allow-Origin"]},
+        "is a CORS response header",
+        "exposing it changes nothing that is allowed; remove it",
     ),
     ({"max_age": -1}, "is not a number of seconds", "an int >= 0"),
     ({"max_age": 1.5}, "is not a number of seconds", "an int >= 0"),
@@ -178,6 +234,20 @@ VALID = [
         {"allow_origin_regex": r"https://[a-z]+\.a\.com"},
     ),
     ({"allow_private_network": True}, {"allow_private_network": True}),
+    (
+        {"allow_origins": ["https://stra\u00dfe.example"]},
+        {"allow_origins": ("https://xn--strae-oqa.example",)},  # UTS #46, as browsers
+    ),
+    ({"allow_origins": ["http://127.0.0.1:5173"]}, {"allow_origins": ("http://127.0.0.1:5173",)}),
+    (
+        {"allow_origins": ["https://*.yourapp.github.io"]},
+        {"allow_origins": ("https://*.yourapp.github.io",)},
+    ),
+    (
+        {"allow_origins": [AnyHttpUrl("https://App.example"), HttpUrl("http://localhost:5173/")]},
+        {"allow_origins": ("https://app.example", "http://localhost:5173")},
+    ),
+    ({"expose_headers": ["X-Cookie-Count"]}, {"expose_headers": ("x-cookie-count",)}),
 ]
 
 

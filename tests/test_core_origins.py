@@ -1,12 +1,15 @@
 """Origin matching: exact, "*", subdomain patterns, regex, allow_origin_func."""
 
 import logging
+import sys
 
 import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from cors_routes import CORSRoute, cors
+from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors
+from cors_routes._origins import MAX_ORIGIN_LENGTH, parse_request_origin
+from cors_routes._text import escape
 
 
 def client_for(**policy):
@@ -372,3 +375,137 @@ def test_any_mechanism_allows(origin, expected):
         allow_origin_func=lambda o: o == "https://func.example",
     )
     assert allowed(client, origin) is expected
+
+
+# ---------- the origin length bound (work is counted in Python lines, never timed)
+
+PATTERN_POLICY = CORSPolicy(allow_origins=["https://*.example.com"])
+
+
+def lines_run(func):
+    """How many Python lines ``func()`` executes, in every function it calls (after a warm-up)."""
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return tracer
+
+    func()
+    sys.settrace(tracer)
+    try:
+        func()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def deep_origin(length: int) -> bytes:
+    """``https://a.a.(...).example.com`` of exactly ``length`` bytes: as many labels as fit."""
+    body = length - len("https://") - len("example.com")
+    labels = "a." * (body // 2)
+    return ("https://" + "b" * (body % 2) + labels + "example.com").encode()
+
+
+def run_without_suspending(coroutine):
+    """The result of a coroutine that never awaits anything that suspends (sync predicates)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("the coroutine suspended")
+
+
+def test_max_origin_length_leaves_room_for_any_origin_a_browser_sends():
+    # scheme "://" a 253-byte host ":" port, with a long scheme such as chrome-extension
+    assert len("chrome-extension://") + 253 + len(":65535") <= MAX_ORIGIN_LENGTH <= 320
+
+
+def test_pattern_match_costs_the_same_whatever_the_number_of_labels():
+    short = b"https://a.example.com"
+    for length in (250, MAX_ORIGIN_LENGTH):
+        deep = deep_origin(length)
+        assert len(deep) == length and deep.count(b".") > length // 3
+        assert PATTERN_POLICY.origin_value(deep) == deep  # within the bound: granted
+        # no work per label: the same lines as a host with one label under the base
+        assert lines_run(lambda d=deep: PATTERN_POLICY.origin_value(d)) == lines_run(
+            lambda: PATTERN_POLICY.origin_value(short)
+        )
+
+
+@pytest.mark.parametrize("length", [MAX_ORIGIN_LENGTH + 1, 500_000, 1_000_000])
+def test_an_origin_over_the_bound_is_refused_before_any_parsing(length):
+    long = deep_origin(length)
+    short = b"https://a.example.com"
+    policy = CORSPolicy(
+        allow_origins=["https://app.example", "https://*.example.com"],
+        allow_origin_regex=r"https://.*\.example\.com",
+    )
+    assert parse_request_origin(long.decode()) is None
+    assert policy.origin_value(long) is None
+    assert lines_run(lambda: policy.origin_value(long)) <= lines_run(
+        lambda: policy.origin_value(short)
+    )
+    assert lines_run(lambda: parse_request_origin(long.decode())) <= lines_run(
+        lambda: parse_request_origin(short.decode())
+    )
+
+
+@pytest.mark.parametrize("length", [MAX_ORIGIN_LENGTH + 1, 1_000_000])
+def test_an_origin_over_the_bound_never_reaches_the_predicate(length, caplog):
+    seen = []
+
+    def check(origin):
+        seen.append(origin)
+        raise RuntimeError("must not be asked")
+
+    policy = CORSPolicy(allow_origin_func=check)
+    long = deep_origin(length)[:-3] + b"\ncom"  # over the bound, with a newline in it
+    with caplog.at_level(logging.DEBUG, logger="cors_routes"):
+        assert run_without_suspending(policy.ask_origin_func(long)) is None
+        # no more work than for a short value that is no origin either
+        assert lines_run(lambda: run_without_suspending(policy.ask_origin_func(long))) <= (
+            lines_run(lambda: run_without_suspending(policy.ask_origin_func(b"not an origin")))
+        )
+    assert seen == []
+    assert not [r for r in caplog.records if r.name == "cors_routes"]
+    # and the whole request path agrees: nothing is granted
+    client = client_for(allow_origin_func=lambda origin: True)
+    assert not allowed(client, deep_origin(length).decode())
+
+
+def test_a_configured_origin_over_the_bound_is_refused():
+    host = ".".join(["a" * 60] * 5)  # 304 characters: no browser sends such an origin
+    with pytest.raises(CORSConfigError) as info:
+        CORSPolicy(allow_origins=[f"https://{host}"])
+    assert f"never send an origin of more than {MAX_ORIGIN_LENGTH}" in str(info.value)
+    with pytest.raises(CORSConfigError):
+        CORSPolicy(allow_origins=[f"https://*.{host}"])
+
+
+# ---------- the ERROR line when allow_origin_func raises
+
+
+def test_origin_in_the_predicate_error_line_is_escaped_and_shortened(caplog):
+    def check(origin):
+        raise RuntimeError("database down")
+
+    policy = CORSPolicy(allow_origin_func=check)
+    origin = deep_origin(MAX_ORIGIN_LENGTH - 10)
+    with caplog.at_level(logging.ERROR, logger="cors_routes"):
+        assert run_without_suspending(policy.ask_origin_func(origin)) is None
+    (record,) = [r for r in caplog.records if r.name == "cors_routes"]
+    message = record.getMessage()
+    assert record.levelno == logging.ERROR and isinstance(record.exc_info[1], RuntimeError)
+    assert f"({len(origin)} chars)" in message
+    assert origin.decode() not in message
+    assert len(message) < 300 and "\n" not in message
+
+
+def test_escape_makes_control_characters_visible_on_one_line():
+    # what reaches the ERROR line is a valid origin; escape() guards every value anyway
+    shown = escape("https://a.example\r\nFAKE LOG LINE \x1b[31m" + "x" * 500)
+    assert "\n" not in shown and "\r" not in shown and "\x1b" not in shown
+    assert "\\r\\n" in shown and "\\x1b" in shown
+    assert shown.endswith(f"...({38 + 500} chars)'") and len(shown) < 250

@@ -123,6 +123,8 @@ def test_valid_origins_are_accepted(origin):
         ("https://*.Example.COM", "https://*.example.com"),
         ("https://bücher.example", "https://xn--bcher-kva.example"),
         ("https://*.bücher.example", "https://*.xn--bcher-kva.example"),
+        ("https://straße.example", "https://xn--strae-oqa.example"),  # UTS #46, not IDNA 2003
+        ("https://*.Faß.de", "https://*.xn--fa-hia.de"),
     ],
 )
 def test_origin_normalisation(given, normalised):
@@ -278,6 +280,43 @@ def test_forbidden_allow_header_name_is_refused(header):
     assert header.lower() in str(info.value).lower()
 
 
+@pytest.mark.parametrize("header", ["Set-Cookie", "set-cookie2", "SET-COOKIE"])
+def test_forbidden_response_header_in_expose_headers_is_refused(header):
+    # Fetch "forbidden response-header name": never exposed to a script, whatever is listed
+    with pytest.raises(CORSConfigError) as info:
+        CORSPolicy(allow_origins=["https://a.example"], expose_headers=[header])
+    assert repr(header) in str(info.value) and "forbidden response header" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Access-Control-Allow-Origin",
+        "access-control-allow-credentials",
+        "Access-Control-Request-Method",
+        "Access-Control-Request-Headers",
+        "access-control-max-age",
+        "Access-Control-Expose-Headers",
+    ],
+)
+@pytest.mark.parametrize("option", ["allow_headers", "expose_headers"])
+def test_cors_protocol_header_names_are_refused(option, header):
+    with pytest.raises(CORSConfigError) as info:
+        CORSPolicy(allow_origins=["https://a.example"], **{option: [header]})
+    message = str(info.value)
+    assert f"{option} entry {header!r}" in message and "remove it" in message
+    if option == "allow_headers":
+        assert "the browser sends Access-Control-Request-* on a preflight by itself" in message
+    else:
+        assert "is a CORS response header" in message
+
+
+@pytest.mark.parametrize("header", ["X-Access-Control-Allow-Origin", "Set-Cookie-Count"])
+def test_names_that_only_resemble_cors_or_cookie_headers_are_fine(header):
+    p = CORSPolicy(allow_headers=[header], expose_headers=[header])
+    assert p.allow_headers == p.expose_headers == (header.lower(),)
+
+
 @pytest.mark.parametrize("header", ["bad header", "", "x:y"])
 def test_invalid_expose_header_name_is_refused(header):
     with pytest.raises(CORSConfigError):
@@ -368,27 +407,36 @@ def test_cors_kwargs_are_validated_at_decoration_time():
             return {}
 
 
-def test_cors_endpoint_called_outside_a_cors_route_fails_loudly():
-    # the decorated function guards itself: anything that calls it without a
-    # CORS route in between gets an error naming the fix
-    @cors(allow_origins=["https://a.example"])
+def test_cors_marks_the_function_and_returns_it_unchanged():
+    # @cors is a marker, not a wrapper: whatever calls the function (a test, another
+    # decorator, a route) calls the user's own code, and functools.wraps carries the
+    # marker to any wrapper written around it.
+    import functools
+
+    from cors_routes.decorators import endpoint_policy
+
+    policy = CORSPolicy(allow_origins=["https://a.example"])
+
     def endpoint():
         return {"ok": True}
 
-    with pytest.raises(CORSConfigError) as info:
-        endpoint()
-    assert "CORSRoute" in str(info.value)
+    assert cors(policy)(endpoint) is endpoint
+    assert endpoint() == {"ok": True}
+
+    @functools.wraps(endpoint)
+    def wrapper():
+        return endpoint()
+
+    assert endpoint_policy(wrapper) is policy
 
 
-def test_cors_async_endpoint_called_outside_a_cors_route_fails_loudly():
+def test_cors_on_an_async_http_endpoint_is_the_endpoint_itself():
     import asyncio
 
     policy = CORSPolicy(allow_origins=["https://a.example"])
 
-    @cors(policy)
-    async def endpoint():
-        return 1
+    async def endpoint(item_id: int):
+        return item_id
 
-    with pytest.raises(CORSConfigError) as info:
-        asyncio.run(endpoint())
-    assert "CORSRoute" in str(info.value)
+    assert cors(policy)(endpoint) is endpoint
+    assert asyncio.run(endpoint(3)) == 3
