@@ -1,7 +1,10 @@
 """The per-request CORS decision for one route, at the level of ASGI messages.
 
 A ``RouteCORS`` joins a policy to the methods of the route it is on. Everything that does
-not depend on the request is computed in its constructor; ``handle`` does the rest.
+not depend on the request is computed in its constructor. Two callers use it: a CORS route
+class (``handle`` wraps the route's own handle) and ``install()``, whose layer answers
+preflights before routing and decorates every response of the app (``preflight``,
+``origin_headers``, ``start_message``).
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from starlette.types import Message, Receive, Scope, Send
 
 from ._error_responses import send_exception_response
-from ._headers import MAX_REQUEST_HEADERS_LENGTH, add_vary, join, parse_request_headers
+from ._fetch import FORBIDDEN_METHODS
+from ._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, join, parse_request_headers
+from ._response_headers import cors_start_message
 from .policy import ANY_ORIGIN, CORSPolicy
 
 logger = logging.getLogger("cors_routes")
 
 RouteHandle = Callable[[Scope, Receive, Send], Awaitable[None]]
+Headers = tuple[tuple[bytes, bytes], ...]
 
 ACAO = b"access-control-allow-origin"
 ACAC = b"access-control-allow-credentials"
@@ -26,22 +32,41 @@ ACMA = b"access-control-max-age"
 ACAPN = b"access-control-allow-private-network"
 ACAM = b"access-control-allow-methods"
 ACAH = b"access-control-allow-headers"
-_ORIGIN = b"origin"
-_ACRM = b"access-control-request-method"
+ORIGIN = b"origin"
+ACRM = b"access-control-request-method"
 _ACRH = b"access-control-request-headers"
 _ACRPN = b"access-control-request-private-network"
-_VARY_ORIGIN = b"Origin"
 _PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 _PN_VARY = _PREFLIGHT_VARY + b", Access-Control-Request-Private-Network"
-# A refused preflight says nothing about the policy: an empty 403 and Vary.
 _TRUE = b"true"
-_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
-_MULTIPLE = b"\x00multiple"  # more than one Origin line: not a valid request
+EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+
+
+class _SeveralOrigins:
+    """The value read for ``Origin`` when a request has more than one line of it.
+
+    An object no request can produce (any bytes value could arrive as a header), so a
+    request can never pass itself off as, or escape, the several-lines case.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<several Origin lines>"
+
+
+SEVERAL_ORIGINS = _SeveralOrigins()
+OriginValue = bytes | _SeveralOrigins
+
+# Longest request method a preflight may ask for. Methods are tokens of a few letters; the
+# bound keeps a hostile value out of the grant memo and of the echoed header.
+_MAX_METHOD_LENGTH = 64
 # Granted preflights remembered per route: browsers repeat the same few, and a hit skips
-# all parsing. Bounded in count and key size, so hostile variety costs memory only up to
-# the bound (the table is emptied when full); refusals are never remembered.
+# all parsing. Bounded in count and in the size of every part of the key (origin, method,
+# request headers), so hostile variety costs memory only up to the bound (the table is
+# emptied when full); refusals are never remembered.
 _REMEMBERED_GRANTS = 64
-_REMEMBERED_ASK_SIZE = 256
+_REMEMBERED_ASK_SIZE = 640
 
 
 def preflight_method(scope: Scope) -> str | None:
@@ -52,9 +77,9 @@ def preflight_method(scope: Scope) -> str | None:
     """
     origin = method = None
     for key, value in scope["headers"]:
-        if key == _ACRM:
+        if key == ACRM:
             method = value
-        elif key == _ORIGIN:
+        elif key == ORIGIN:
             origin = value
     if origin is None or method is None:
         return None
@@ -64,18 +89,19 @@ def preflight_method(scope: Scope) -> str | None:
 
 # What a preflight asks: Origin, Access-Control-Request-Method, whether it asks for private
 # network access, the Access-Control-Request-Headers lines. Hashable: it keys the grants.
-_Asked = tuple[bytes, bytes, bool, tuple[bytes, ...]]
+Asked = tuple[OriginValue, bytes, bool, tuple[bytes, ...]]
 
 
-def _preflight_asked(scope: Scope) -> _Asked | None:
+def preflight_asked(scope: Scope) -> Asked | None:
     """What an OPTIONS request asks as a preflight; None if it is not one."""
-    origin = method = None
+    origin: OriginValue | None = None
+    method = None
     requested: list[bytes] = []
     private_network = False
     for key, value in scope["headers"]:
-        if key == _ORIGIN:
-            origin = _MULTIPLE if origin is not None else value
-        elif key == _ACRM:
+        if key == ORIGIN:
+            origin = SEVERAL_ORIGINS if origin is not None else value
+        elif key == ACRM:
             method = value
         elif key == _ACRH:
             requested.append(value)
@@ -86,8 +112,17 @@ def _preflight_asked(scope: Scope) -> _Asked | None:
     return origin, method, private_network, tuple(requested)
 
 
+def request_origin(scope: Scope) -> OriginValue | None:
+    """The request's Origin; ``SEVERAL_ORIGINS`` for more than one line, None for none."""
+    origin: OriginValue | None = None
+    for key, value in scope["headers"]:
+        if key == ORIGIN:
+            origin = SEVERAL_ORIGINS if origin is not None else value
+    return origin
+
+
 class RouteCORS:
-    """A policy bound to one route: answers its preflights, decorates its responses."""
+    """A policy bound to one route: its preflight answers, the headers of its responses."""
 
     __slots__ = (
         "_actual",
@@ -96,10 +131,12 @@ class RouteCORS:
         "_grants",
         "_preflight",
         "_route_handle",
-        "_static",
         "_vary",
+        "_warned_own_headers",
         "policy",
         "route_name",
+        "static",
+        "varies",
     )
 
     def __init__(
@@ -107,7 +144,7 @@ class RouteCORS:
         policy: CORSPolicy,
         route_methods: Iterable[str] | None,
         route_name: str,
-        route_handle: RouteHandle,
+        route_handle: RouteHandle | None = None,
     ):
         self.policy = policy
         self.route_name = route_name
@@ -125,97 +162,87 @@ class RouteCORS:
         self._actual = tuple(actual)
         # Fetch, "CORS protocol and HTTP caches": for '*' the answer does not depend on the
         # origin, so it goes on every response and needs no Vary.
-        self._static: tuple[tuple[bytes, bytes], ...] | None = (
+        self.static: Headers | None = (
             ((ACAO, ANY_ORIGIN), *self._actual) if policy.allows_any_origin else None
         )
+        self.varies = self.static is None
         self._vary = _PN_VARY if policy.allow_private_network else _PREFLIGHT_VARY
         exact = (o.encode("latin-1") for o in policy.allow_origins if "*" not in o)
         self._by_origin = {origin: ((ACAO, origin), *self._actual) for origin in exact}
-        self._grants: dict[_Asked, tuple[tuple[bytes, bytes], ...]] = {}
+        self._grants: dict[Asked, Headers] = {}
+        self._warned_own_headers = False
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] == "OPTIONS":
-            asked = _preflight_asked(scope)
-            if asked is not None:
-                granted = self._grants.get(asked)
-                if granted is not None:
-                    # A copy: a middleware further out may edit the header list in place.
-                    status, headers = 204, list(granted)
-                else:
-                    status, headers = await self._decide_preflight(scope, asked)
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send(_EMPTY_BODY)
-                return
-        extra = self._static
-        vary = extra is None
-        if extra is None:
-            origin = None
-            for key, value in scope["headers"]:
-                if key == _ORIGIN:
-                    origin = _MULTIPLE if origin is not None else value
-            if origin is None:
-                extra = ()
-            else:
-                # Exact origins cost one dict lookup; the rest, the policy's other mechanisms.
-                extra = self._by_origin.get(origin)
-                if extra is None:
-                    extra = self._matched_origin_headers(scope, origin)
-                    if extra is None:
-                        extra = await self._asked_origin_headers(scope, origin)
-        started = False
+    # -- actual requests -----------------------------------------------------------------------
 
-        # A plain function returning send's awaitable: every message passes through it,
-        # and a coroutine of its own per message would cost more than the work it does.
-        def send_with_cors(message: Message) -> Awaitable[None]:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = [*message.get("headers", ()), *extra]
-                if vary:
-                    add_vary(headers, _VARY_ORIGIN)
-                message["headers"] = headers
-            return send(message)
+    def origin_headers(self, scope: Scope, origin: OriginValue | None) -> Headers | None:
+        """The CORS headers of a response to a request with ``origin``.
 
-        try:
-            await self._route_handle(scope, receive, send_with_cors)
-        except Exception as exc:
-            if started:
-                raise
-            await send_exception_response(exc, scope, receive, send_with_cors)
-
-    def _matched_origin_headers(
-        self, scope: Scope, origin: bytes
-    ) -> tuple[tuple[bytes, bytes], ...] | None:
-        """Headers for an origin that is not listed exactly; None if only the predicate can tell."""
-        allowed = None if origin is _MULTIPLE else self.policy.origin_value(origin)
-        if allowed is not None:
-            return ((ACAO, allowed), *self._actual)
-        if origin is not _MULTIPLE and self.policy.has_origin_func:
-            return None
+        None when only ``allow_origin_func`` can tell: then await ``asked_origin_headers``.
+        """
+        static = self.static
+        if static is not None:
+            return static
+        if origin is None:
+            return ()
+        if isinstance(origin, bytes):
+            # Exact origins cost one dict lookup; the rest, the policy's other mechanisms.
+            found = self._by_origin.get(origin)
+            if found is not None:
+                return found
+            allowed = self.policy.origin_value(origin)
+            if allowed is not None:
+                return ((ACAO, allowed), *self._actual)
+            if self.policy.has_origin_func:
+                return None
         return self._refused_request(scope, origin)
 
-    async def _asked_origin_headers(
-        self, scope: Scope, origin: bytes
-    ) -> tuple[tuple[bytes, bytes], ...]:
+    async def asked_origin_headers(self, scope: Scope, origin: bytes) -> Headers:
         """Ask allow_origin_func (maybe async): a coroutine only on this slow path."""
         allowed = await self.policy.ask_origin_func(origin)
         if allowed is None:
             return self._refused_request(scope, origin)
         return ((ACAO, allowed), *self._actual)
 
-    def _refused_request(self, scope: Scope, origin: bytes) -> tuple[()]:
+    def start_message(self, message: Message, extra: Headers) -> Message:
+        """A new ``http.response.start`` carrying this route's CORS headers.
+
+        The app's message is never changed (an endpoint may send the same one again); the
+        policy owns every ``Access-Control-*`` response header, so the endpoint's own are
+        replaced, which is said once per route.
+        """
+        start, replaced = cors_start_message(message, extra, self.varies)
+        if replaced and not self._warned_own_headers:
+            self._warned_own_headers = True
+            logger.warning(
+                "the endpoint of %s sets its own Access-Control-* response headers; its CORS "
+                "policy replaces them (remove them from the endpoint)",
+                self.route_name,
+            )
+        return start
+
+    def _refused_request(self, scope: Scope, origin: OriginValue) -> tuple[()]:
         if logger.isEnabledFor(logging.DEBUG):
             self._log(scope, "request", origin, "origin is not allowed")
         return ()
 
+    # -- preflights ------------------------------------------------------------------------------
+
+    async def preflight(self, scope: Scope, asked: Asked) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """The status and headers answering the preflight ``asked`` (204 granted, 403 not)."""
+        granted = self._grants.get(asked)
+        if granted is not None:
+            # A copy: a middleware further out may edit the header list in place.
+            return 204, list(granted)
+        return await self._decide_preflight(scope, asked)
+
     async def _decide_preflight(
-        self, scope: Scope, asked: _Asked
+        self, scope: Scope, asked: Asked
     ) -> tuple[int, list[tuple[bytes, bytes]]]:
         origin, method, private_network, requested = asked
         headers = [(b"vary", self._vary)]
         reason, names = self._check(origin, method, requested)
-        if reason is None:
-            # _check refused several Origins; no coroutine unless the predicate is asked.
+        if reason is None and isinstance(origin, bytes):
+            # No coroutine unless the predicate is asked.
             policy = self.policy
             allowed_origin = policy.origin_value(origin)
             asks_predicate = allowed_origin is None and policy.has_origin_func
@@ -227,24 +254,32 @@ class RouteCORS:
                 headers += self._grant(allowed_origin, method, names, private_network)
                 # A grant is a pure function of the immutable policy and what was asked,
                 # unless the predicate decided (it may change its mind): remember it.
-                if not asks_predicate and sum(map(len, requested)) <= _REMEMBERED_ASK_SIZE:
+                size = len(origin) + len(method) + sum(map(len, requested))
+                if not asks_predicate and size <= _REMEMBERED_ASK_SIZE:
                     if len(self._grants) >= _REMEMBERED_GRANTS:
                         self._grants.clear()
                     self._grants[asked] = tuple(headers)
                 return 204, headers
         if logger.isEnabledFor(logging.DEBUG):
-            self._log(scope, "preflight", origin, reason, method, requested)
+            self._log(scope, "preflight", origin, reason or "", method, requested)
         headers.append((b"content-length", b"0"))
         return 403, headers
 
     def _check(
-        self, origin: bytes, method: bytes, requested: tuple[bytes, ...]
+        self, origin: OriginValue, method: bytes, requested: tuple[bytes, ...]
     ) -> tuple[str | None, list[str]]:
         """Why the preflight is refused (None if it is not), and the requested header names."""
-        if origin is _MULTIPLE:
+        if not isinstance(origin, bytes):
             return "more than one Origin header", []
+        text = method.decode("latin-1")
         allowed = self._allowed_methods
-        if allowed is not None and method.decode("latin-1") not in allowed:
+        if allowed is None:
+            # Any method the route serves: still only an HTTP method a browser can send.
+            if len(text) > _MAX_METHOD_LENGTH or not TOKEN.fullmatch(text):
+                return "Access-Control-Request-Method is not a method token", []
+            if text.upper() in FORBIDDEN_METHODS:
+                return "method is forbidden by the Fetch standard", []
+        elif text not in allowed:
             return "method is not allowed", []
         # The size limit is checked before anything is joined or decoded, so megabytes of
         # header cost what its first byte over the limit costs.
@@ -270,11 +305,50 @@ class RouteCORS:
             headers.append((ACAPN, _TRUE))
         return headers
 
+    # -- a CORS route class serving the route itself -------------------------------------------
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the route: answer its preflights, put CORS headers on all its responses."""
+        route_handle = self._route_handle
+        assert route_handle is not None, "a RouteCORS used by install() has no handle"
+        if scope["method"] == "OPTIONS":
+            asked = preflight_asked(scope)
+            if asked is not None:
+                status, headers = await self.preflight(scope, asked)
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send(EMPTY_BODY)
+                return
+        extra = self.static
+        if extra is None:
+            origin = request_origin(scope)
+            extra = self.origin_headers(scope, origin)
+            if extra is None:
+                assert isinstance(origin, bytes)
+                extra = await self.asked_origin_headers(scope, origin)
+        started = False
+        decorated = extra
+
+        # A plain function returning send's awaitable: every message passes through it,
+        # and a coroutine of its own per message would cost more than the work it does.
+        def send_with_cors(message: Message) -> Awaitable[None]:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = self.start_message(message, decorated)
+            return send(message)
+
+        try:
+            await route_handle(scope, receive, send_with_cors)
+        except Exception as exc:
+            if started:
+                raise
+            await send_exception_response(exc, scope, receive, send_with_cors)
+
     def _log(
         self,
         scope: Scope,
         kind: str,
-        origin: bytes,
+        origin: OriginValue,
         reason: str,
         method: bytes | None = None,
         requested: tuple[bytes, ...] = (),
@@ -288,7 +362,7 @@ class RouteCORS:
             self.policy,
             self._allowed_methods,
             kind,
-            origin,
+            origin if isinstance(origin, bytes) else repr(origin).encode(),
             reason,
             method,
             requested,

@@ -1,9 +1,16 @@
-"""``@cors`` and ``@no_cors``: attaching a policy to a path operation function."""
+"""``@cors`` and ``@no_cors``: attaching a policy to a path operation function.
+
+The policy is a marker on the function, never a wrapper that something must unwrap. Every
+decorator written with ``functools.wraps`` copies the marker onto its own wrapper, so the
+route serves the outermost function (the user's decorators all run) and still finds the
+policy, whichever order the decorators are written in. Only a WebSocket endpoint gets a
+wrapper from ``@cors``: browsers apply no CORS to WebSockets, so the wrapper checks the
+handshake's ``Origin`` itself (see ``_websocket``).
+"""
 
 from __future__ import annotations
 
 import functools
-import inspect
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
@@ -14,13 +21,21 @@ from .policy import CORSPolicy, unknown_option_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Kept on the endpoint function itself (not only on a wrapper) so that a framework that
-# re-creates routes from ``route.endpoint`` (FastAPI < 0.116's include_router) keeps it.
 _POLICY_ATTR = "__cors_routes_policy__"
-_OPT_OUT = "opted out"
-_ORIGINAL_ATTR = "__cors_routes_endpoint__"
 
-# Endpoints already turned into CORS routes: decorating one afterwards cannot take effect.
+
+class _OptedOut:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "@no_cors"
+
+
+OPTED_OUT = _OptedOut()
+Marker = CORSPolicy | _OptedOut
+
+# Endpoints already served by a route that read their marker: decorating one afterwards
+# cannot take effect.
 _registered: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
@@ -34,7 +49,8 @@ def cors(policy: CORSPolicy | None = None, /, **kwargs: Any) -> Callable[[F], F]
     """Give a path operation its CORS policy; write it under ``@router.get(...)``.
 
     ``@cors(allow_origins=[...], ...)`` takes CORSPolicy's keyword arguments;
-    ``@cors(SHARED_POLICY)`` reuses a named policy.
+    ``@cors(SHARED_POLICY)`` reuses a named policy. Other decorators (auth, rate limits,
+    caches) may go above or below it.
     """
     if policy is not None and not isinstance(policy, CORSPolicy):
         if callable(policy):
@@ -56,56 +72,23 @@ def cors(policy: CORSPolicy | None = None, /, **kwargs: Any) -> Callable[[F], F]
 
 
 def no_cors(endpoint: F) -> F:
-    """Opt one path operation out of its route class's default policy."""
+    """Opt one path operation out of the default policy (of its route class or of install)."""
     _check_not_registered(endpoint, "@no_cors")
-    _mark(endpoint, _OPT_OUT)
+    _mark(endpoint, OPTED_OUT)
     return endpoint
 
 
 def _attach(policy: CORSPolicy, endpoint: F) -> F:
     _check_not_registered(endpoint, "@cors")
     _mark(endpoint, policy)
-    name = getattr(endpoint, "__qualname__", repr(endpoint))
-
-    # Only CORS route classes unwrap this; any other route would call it and must not serve
-    # the endpoint without its CORS headers.
-    def refuse() -> CORSConfigError:
-        return CORSConfigError(
-            f"{name} has a @cors policy but is served by a route class that ignores it, so "
-            "it would answer without CORS headers. Serve it with a CORS route: "
-            "APIRouter(route_class=CORSRoute), app.router.route_class = CORSRoute before "
-            "declaring routes, or cors_routes.starlette.CORSRoute for Starlette"
-        )
-
-    if inspect.iscoroutinefunction(endpoint):
-        # A WebSocket endpoint has no CORS route to serve it (issue 6): the guard itself
-        # checks the handshake's Origin, before the endpoint's dependencies under FastAPI.
-        @functools.wraps(endpoint)
-        async def guard_async(*args: Any, **kwargs: Any) -> Any:
-            if kwargs.pop(_websocket.GATE_PARAMETER, False):
-                return await endpoint(*args, **kwargs)
-            websocket = _websocket.find_websocket(args, kwargs)
-            if websocket is None:
-                raise refuse()
-            if await _websocket.check_in_guard(policy, websocket, name):
-                return await endpoint(*args, **kwargs)
-
-        _websocket.install_gate(guard_async, endpoint, policy, refuse)
-        guard: Callable[..., Any] = guard_async
-    else:
-
-        @functools.wraps(endpoint)
-        def guard_sync(*args: Any, **kwargs: Any) -> Any:
-            raise refuse()
-
-        guard = guard_sync
-    setattr(guard, _ORIGINAL_ATTR, endpoint)
-    setattr(guard, _POLICY_ATTR, policy)
-    return guard  # type: ignore[return-value]
+    guarded = _websocket.guard(endpoint, policy)
+    if guarded is not endpoint:
+        _mark(guarded, policy)
+    return guarded  # type: ignore[no-any-return]
 
 
-def _mark(endpoint: Callable[..., Any], value: object) -> None:
-    existing = getattr(endpoint, _POLICY_ATTR, None)
+def _mark(endpoint: Callable[..., Any], value: Marker) -> None:
+    existing = marker(endpoint)
     if existing is not None and existing != value:
         raise CORSConfigError(
             f"{getattr(endpoint, '__qualname__', endpoint)!r} already has a CORS policy "
@@ -119,8 +102,44 @@ def _mark(endpoint: Callable[..., Any], value: object) -> None:
         ) from None
 
 
+def marker(endpoint: object) -> Marker | None:
+    """What ``@cors``/``@no_cors`` put on ``endpoint`` (or on what it wraps), if anything.
+
+    A class's marker is its own, never one inherited from a decorated base class.
+    """
+    for _ in range(8):  # a partial of a partial...: bounded
+        if isinstance(endpoint, type):
+            value = vars(endpoint).get(_POLICY_ATTR)
+        else:
+            value = getattr(endpoint, _POLICY_ATTR, None)
+        if isinstance(value, (CORSPolicy, _OptedOut)):
+            return value
+        if not isinstance(endpoint, functools.partial):
+            return None
+        endpoint = endpoint.func
+    return None
+
+
+def endpoint_policy(endpoint: object) -> CORSPolicy | None:
+    """The policy ``@cors`` put on ``endpoint``, if any."""
+    found = marker(endpoint)
+    return found if isinstance(found, CORSPolicy) else None
+
+
+def register(endpoint: Callable[..., Any]) -> None:
+    """Note that a route read ``endpoint``'s marker: a later ``@cors`` on it is an error."""
+    try:
+        _registered.add(endpoint)
+    except TypeError:
+        pass  # not weak-referenceable (a callable object): nothing to check later
+
+
 def _check_not_registered(endpoint: Callable[..., Any], decorator: str) -> None:
-    if endpoint in _registered:
+    try:
+        late = endpoint in _registered
+    except TypeError:
+        late = False
+    if late:
         raise CORSConfigError(
             f"{decorator} on {getattr(endpoint, '__qualname__', endpoint)!r} comes too late: "
             "its route already exists. Write it under the route decorator: "
@@ -129,52 +148,19 @@ def _check_not_registered(endpoint: Callable[..., Any], decorator: str) -> None:
 
 
 def resolve_endpoint(
-    endpoint: Callable[..., Any], default: CORSPolicy | None
+    endpoint: Callable[..., Any], default: CORSPolicy | None, *, http: bool = True
 ) -> tuple[Callable[..., Any], CORSPolicy | None, bool]:
-    """(the function to serve, its effective policy, whether it opted out), for a CORS route."""
-    endpoint = getattr(endpoint, _ORIGINAL_ATTR, endpoint)
-    marked = getattr(endpoint, _POLICY_ATTR, None)
-    try:
-        _registered.add(endpoint)
-    except TypeError:
-        pass  # not weak-referenceable (a partial, a callable object): nothing to check later
-    if marked == _OPT_OUT:
-        return endpoint, None, True
-    if isinstance(marked, CORSPolicy):
-        return endpoint, marked, False
-    return endpoint, default, False
+    """(the function to serve, its effective policy, whether it opted out), for a CORS route.
 
-
-def endpoint_policy(endpoint: Callable[..., Any]) -> CORSPolicy | None:
-    """The policy ``@cors`` put on ``endpoint``, if any (whatever route serves it)."""
-    marked = getattr(getattr(endpoint, _ORIGINAL_ATTR, endpoint), _POLICY_ATTR, None)
-    return marked if isinstance(marked, CORSPolicy) else None
-
-
-def refusing_stand_in(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """A copy of ``endpoint`` that raises instead of running, for ``route.endpoint``.
-
-    FastAPI's include_router rebuilds a Starlette route as a plain ``Route`` from
-    ``route.endpoint``, dropping its class: that copy must fail loudly, never serve
-    without the CORS headers its policy promises.
+    An HTTP route serves a WebSocket guard's endpoint directly (the guard passes HTTP
+    requests through unchanged), but only the guard itself, never a user's wrapper of it.
     """
-    name = getattr(endpoint, "__qualname__", repr(endpoint))
-    message = (
-        f"{name} has a CORS policy but is served by a copy of its route that ignores it "
-        "(FastAPI's include_router rebuilds Starlette routes as plain Route): serve it with "
-        "cors_routes.CORSRoute in an APIRouter, or mount the Starlette routes instead"
-    )
-
-    if inspect.iscoroutinefunction(endpoint):
-
-        @functools.wraps(endpoint)
-        async def refuse_async(*args: Any, **kwargs: Any) -> Any:
-            raise CORSConfigError(message)
-
-        return refuse_async
-
-    @functools.wraps(endpoint)
-    def refuse_sync(*args: Any, **kwargs: Any) -> Any:
-        raise CORSConfigError(message)
-
-    return refuse_sync
+    found = marker(endpoint)
+    if http:
+        endpoint = _websocket.unguarded(endpoint)
+    register(endpoint)
+    if found is OPTED_OUT:
+        return endpoint, None, True
+    if isinstance(found, CORSPolicy):
+        return endpoint, found, False
+    return endpoint, default, False

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._headers import add_vary
+
 _ORIGIN = b"origin"
 _ACRM = b"access-control-request-method"
 _ACAO = b"access-control-allow-origin"
@@ -85,7 +87,7 @@ class CORSSlashRedirects:
             redirect_headers += [(k, v) for k, v in probe_headers if k in (_ACAO, _ACAC)]
         vary = [v for k, v in probe_headers if k == _VARY]
         if any(b"origin" in value.lower() for value in vary):
-            redirect_headers.append((_VARY, b"Origin"))
+            add_vary(redirect_headers, b"Origin")
         await send({**start, "headers": redirect_headers})
         await send(body)
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from ._openapi import with_cors_extension
-from ._route_mixin import CORSRouteMixin, preflight_aware_matches
+from ._route_mixin import CORSRouteMixin
 from ._startup import arm as arm_startup_lint
 
 
@@ -20,13 +20,15 @@ class CORSRoute(CORSRouteMixin, APIRoute):
     ``APIRoute``.
     """
 
-    matches = preflight_aware_matches(APIRoute.matches)
     _route_handle = APIRoute.handle
+    _route_matches = APIRoute.matches
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         endpoint, policy = self._resolve_endpoint(endpoint)
         super().__init__(path, endpoint, **kwargs)
         self._bind(policy)
         if policy is not None:
-            self.openapi_extra = with_cors_extension(self.openapi_extra, policy, self.methods)
+            self.openapi_extra = with_cors_extension(
+                self.openapi_extra, policy, self.methods, type(self).x_cors
+            )
             arm_startup_lint(self)

@@ -7,9 +7,8 @@ from typing import Any
 
 from starlette.routing import Route
 
-from ._route_mixin import CORSRouteMixin, preflight_aware_matches
+from ._route_mixin import CORSRouteMixin
 from ._startup import arm as arm_startup_lint
-from .decorators import refusing_stand_in
 
 
 class CORSRoute(CORSRouteMixin, Route):
@@ -17,14 +16,12 @@ class CORSRoute(CORSRouteMixin, Route):
     responses: ``CORSRoute("/items", list_items)`` with ``@cors(...)`` on ``list_items``.
     """
 
-    matches = preflight_aware_matches(Route.matches)
     _route_handle = Route.handle
+    _route_matches = Route.matches
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         endpoint, policy = self._resolve_endpoint(endpoint)
         super().__init__(path, endpoint, **kwargs)
         self._bind(policy)
         if policy is not None:
-            # self.app already holds the real endpoint; only copies of this route read this.
-            self.endpoint = refusing_stand_in(endpoint)
             arm_startup_lint(self)
