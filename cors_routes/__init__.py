@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._installation import install
 from .decorators import cors, no_cors
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
@@ -16,7 +17,15 @@ from .starlette import CORSRoute as StarletteCORSRoute
 if TYPE_CHECKING:
     from .routing import CORSRoute
 
-__all__ = ["CORSConfigError", "CORSPolicy", "CORSRoute", "StarletteCORSRoute", "cors", "no_cors"]
+__all__ = [
+    "CORSConfigError",
+    "CORSPolicy",
+    "CORSRoute",
+    "StarletteCORSRoute",
+    "cors",
+    "install",
+    "no_cors",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -16,9 +16,17 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Host, Mount, WebSocketRoute, compile_path
 
+from ._installation import Installation, installation_of
 from ._route_mixin import CORSRouteMixin
-from .decorators import endpoint_policy
+from ._served_methods import served_methods
+from .decorators import OPTED_OUT, marker
 from .policy import CORSPolicy
+
+# Where a route's policy comes from (the ``source`` of a RouteInfo).
+FROM_DECORATOR = "@cors"
+FROM_ROUTE_CLASS = "route-class default"
+FROM_INSTALL = "install default"
+OPTED_OUT_SOURCE = "no_cors"
 
 _MAX_DEPTH = 32  # wrapped apps and nested mounts: enough for any real application
 
@@ -38,7 +46,12 @@ class RouteInfo:
     policy: CORSPolicy | None = None
     """The effective CORS policy; None for no CORS."""
     opted_out: bool = False
-    """``@no_cors`` on a CORS route."""
+    """``@no_cors`` on the endpoint (of a CORS route, or of any route under install())."""
+    source: str = ""
+    """Where the policy comes from: "@cors", "route-class default", "install default",
+    "no_cors", or "" (no CORS)."""
+    installed: bool = False
+    """The app's CORS comes from ``install()``."""
     ignored_policy: CORSPolicy | None = None
     """A ``@cors`` policy on an endpoint whose route class does not honour it."""
     middleware: tuple[type, ...] = ()
@@ -82,7 +95,8 @@ class RouteInfo:
         """The methods a preflight can be granted for (None: any), with the policy's limits."""
         if self.policy is None:
             return frozenset()
-        return self.policy.allowed_methods_for(self.methods)
+        # A class endpoint receives every method, but only its handlers' are served.
+        return self.policy.allowed_methods_for(served_methods(self.route))
 
     def serves(self, method: str) -> bool:
         return self.kind != "websocket" and (self.methods is None or method in self.methods)
@@ -92,7 +106,10 @@ def iter_routes(app: Any) -> list[RouteInfo]:
     """Every route of ``app`` (a Starlette or FastAPI app, a router, or an app wrapped in
     ASGI middleware), in the order the router tries them."""
     middleware, inner = unwrap(app)
-    return list(_walk(inner, "", tuple(middleware), (), 0))
+    installation = installation_of(inner)
+    if installation is not None:
+        installation.level()  # routers included since: taken over before they are listed
+    return list(_walk(inner, "", tuple(middleware), (), 0, installation))
 
 
 def unwrap(app: Any) -> tuple[list[type], Any]:
@@ -124,20 +141,20 @@ def is_cors_middleware(cls: type) -> bool:
     return issubclass(cls, CORSMiddleware)
 
 
-def _route_contexts(routes: Sequence[BaseRoute]) -> Iterator[tuple[BaseRoute, str]]:
-    """(the route that serves requests, its full path at this level)."""
+def _route_contexts(routes: Sequence[BaseRoute]) -> Iterator[tuple[BaseRoute, BaseRoute, str]]:
+    """(the route that serves requests, the route as declared, its full path at this level)."""
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # no FastAPI, or a line that copies included routes with their prefix
         for route in routes:
-            yield route, str(getattr(route, "path", ""))
+            yield route, route, str(getattr(route, "path", ""))
         return
     for context in iter_route_contexts(routes):
         # An included plain Starlette route is served by a rebuilt copy (of its base class):
         # that copy, not the declared object, decides what the app does.
         served = getattr(context, "_effective_route", context.route)
         route = served if isinstance(served, BaseRoute) else context.route
-        yield route, str(context.path or getattr(route, "path", ""))
+        yield route, context.original_route, str(context.path or getattr(route, "path", ""))
 
 
 def _walk(
@@ -146,36 +163,72 @@ def _walk(
     middleware: tuple[type, ...],
     mounts: tuple[str, ...],
     depth: int,
+    installation: Installation | None,
 ) -> Iterator[RouteInfo]:
     routes = getattr(app, "routes", None) or []
     router = getattr(app, "router", app)
     redirect = bool(getattr(router, "redirect_slashes", True))
-    for route, path in _route_contexts(routes):
+    for route, declared, path in _route_contexts(routes):
         full = prefix + path
         if isinstance(route, Mount) or isinstance(route, Host):
-            yield from _walk_mount(route, full, middleware, mounts, depth)
+            yield from _walk_mount(route, full, middleware, mounts, depth, installation)
             continue
         kind = "websocket" if _is_websocket(route) else "http"
-        methods = getattr(route, "methods", None)
-        endpoint = getattr(route, "endpoint", None)
-        marked = endpoint_policy(endpoint) if endpoint is not None else None
-        is_cors = isinstance(route, CORSRouteMixin)
-        # A WebSocket endpoint's @cors is enforced by the endpoint itself (an Origin check on
-        # the handshake), whatever the route class; an HTTP one needs a CORS route.
-        policy = getattr(getattr(route, "cors", None), "policy", None) if kind == "http" else marked
+        found = marker(getattr(route, "endpoint", None))
+        marked = found if isinstance(found, CORSPolicy) else None
+        policy, source, ignored = _policy(declared, kind, found, installation)
         yield RouteInfo(
             path=full,
-            methods=None if methods is None else frozenset(methods),
+            methods=_declared_methods(route),
             route=route,
             kind=kind,
-            policy=policy if isinstance(policy, CORSPolicy) else None,
-            opted_out=bool(getattr(route, "cors_opted_out", False)),
-            ignored_policy=marked if kind == "http" and not is_cors else None,
+            policy=policy,
+            opted_out=source == OPTED_OUT_SOURCE,
+            source=source,
+            installed=installation is not None,
+            ignored_policy=marked if ignored else None,
             middleware=middleware,
             redirect_slashes=redirect,
             mount_paths=mounts,
             regex=_compile(full),
         )
+
+
+def _declared_methods(route: BaseRoute) -> frozenset[str] | None:
+    methods = getattr(route, "methods", None)
+    return None if methods is None else frozenset(methods)
+
+
+def _policy(
+    route: BaseRoute, kind: str, found: Any, installation: Installation | None
+) -> tuple[CORSPolicy | None, str, bool]:
+    """(the route's effective policy, where it comes from, whether a @cors is ignored)."""
+    if kind == "websocket":
+        # A WebSocket endpoint's @cors is enforced by the endpoint itself (an Origin check on
+        # the handshake), whatever the route class or the installation.
+        return (found, FROM_DECORATOR, False) if isinstance(found, CORSPolicy) else (None, "", False)
+    if installation is not None:
+        policy = installation.policy_of(route)
+        if policy is None:
+            return None, OPTED_OUT_SOURCE if _opted_out(route, found) else "", False
+        if isinstance(found, CORSPolicy) and policy is found:
+            return policy, FROM_DECORATOR, False
+        if isinstance(route, CORSRouteMixin) and policy is not installation.default:
+            return policy, FROM_ROUTE_CLASS, False
+        return policy, FROM_INSTALL, False
+    if isinstance(route, CORSRouteMixin):
+        cors = route.cors
+        if cors is not None:
+            source = FROM_DECORATOR if cors.policy is found else FROM_ROUTE_CLASS
+            return cors.policy, source, False
+        return None, OPTED_OUT_SOURCE if route.cors_opted_out else "", False
+    if found is OPTED_OUT:
+        return None, OPTED_OUT_SOURCE, False
+    return None, "", isinstance(found, CORSPolicy)
+
+
+def _opted_out(route: BaseRoute, found: Any) -> bool:
+    return found is OPTED_OUT or bool(getattr(route, "cors_opted_out", False))
 
 
 def _walk_mount(
@@ -184,26 +237,34 @@ def _walk_mount(
     middleware: tuple[type, ...],
     mounts: tuple[str, ...],
     depth: int,
+    installation: Installation | None,
 ) -> Iterator[RouteInfo]:
     is_host = isinstance(mount, Host)
     prefix = "" if is_host else full.rstrip("/")
     inner_middleware, inner = unwrap(mount.app)
+    routable = bool(getattr(inner, "routes", None))
+    # Under install(), what an opaque mounted app answers gets the default policy.
+    default = installation.default if installation is not None and not routable else None
     yield RouteInfo(
         path=f"host {mount.host}" if isinstance(mount, Host) else prefix or "/",
         methods=None,
         route=mount,
         kind="mount",
+        policy=default,
+        source=FROM_INSTALL if default is not None else "",
+        installed=installation is not None,
         middleware=middleware,
         mount_paths=mounts,
         regex=re.compile("(?!)") if is_host else _compile(prefix + "/{path:path}"),
     )
-    if depth < _MAX_DEPTH and getattr(inner, "routes", None):
+    if depth < _MAX_DEPTH and routable:
         yield from _walk(
             inner,
             prefix,
             (*middleware, *inner_middleware),
             (*mounts, prefix or "/"),
             depth + 1,
+            installation,
         )
 
 

@@ -13,7 +13,8 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 import cors_routes
-from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors, no_cors
+from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors, install, no_cors
+from cors_routes.lint import check_app
 
 APP = "https://app.example"
 PARTNER = "https://partner.example"
@@ -388,10 +389,12 @@ def test_no_cors_endpoint_callable_directly():
     assert n() == 42
 
 
-# ---------- misuse fails loudly
+# ---------- a @cors endpoint on a route class that ignores policies
 
 
-def test_plain_api_route_with_cors_fails_loudly():
+def test_plain_api_route_serves_a_cors_endpoint_as_written_and_the_lint_says_so():
+    # @cors only marks the function: a plain APIRoute serves it unchanged, without CORS
+    # headers (so browsers are refused: it fails closed), and the lint names the fix.
     app = FastAPI()
 
     @app.get("/x")
@@ -399,27 +402,13 @@ def test_plain_api_route_with_cors_fails_loudly():
     def x():
         return 1
 
-    with pytest.raises(CORSConfigError) as info:
-        TestClient(app).get("/x", headers={"Origin": APP})
-    assert "CORSRoute" in str(info.value)
+    response = TestClient(app).get("/x", headers={"Origin": APP})
+    assert response.status_code == 200 and response.json() == 1
+    assert acx(response) == {}
+    assert [f.code for f in check_app(app)] == ["ignored-policy"]
 
 
-def test_plain_api_route_with_cors_fails_without_origin_too():
-    router = APIRouter()
-
-    @router.get("/x")
-    @cors(allow_origins=["*"])
-    async def x():
-        return 1
-
-    app = FastAPI()
-    app.include_router(router)
-    with pytest.raises(CORSConfigError) as info:
-        TestClient(app).get("/x")
-    assert "CORSRoute" in str(info.value)
-
-
-def test_plain_api_route_with_cors_never_serves_200():
+def test_install_honours_a_cors_endpoint_on_a_plain_api_route():
     app = FastAPI()
 
     @app.get("/x")
@@ -427,8 +416,10 @@ def test_plain_api_route_with_cors_never_serves_200():
     def x():
         return 1
 
-    r = TestClient(app, raise_server_exceptions=False).get("/x", headers={"Origin": APP})
-    assert r.status_code == 500
+    install(app)
+    response = TestClient(app).get("/x", headers={"Origin": APP})
+    assert response.headers["access-control-allow-origin"] == APP
+    assert check_app(app) == []
 
 
 def test_cors_above_route_decorator_fails_at_definition():
@@ -443,15 +434,19 @@ def test_cors_above_route_decorator_fails_at_definition():
             return 1
 
 
-def test_plain_starlette_route_with_cors_fails_loudly():
+def test_plain_starlette_route_serves_a_cors_endpoint_as_written():
     @cors(allow_origins=[APP])
     def endpoint(request):
         return PlainTextResponse("x")
 
     app = Starlette(routes=[Route("/x", endpoint)])
-    with pytest.raises(CORSConfigError) as info:
-        TestClient(app).get("/x", headers={"Origin": APP})
-    assert "CORSRoute" in str(info.value)
+    response = TestClient(app).get("/x", headers={"Origin": APP})
+    assert response.text == "x" and acx(response) == {}
+    assert [f.code for f in check_app(app)] == ["ignored-policy"]
+    install(app)
+    assert TestClient(app).get("/x", headers={"Origin": APP}).headers[
+        "access-control-allow-origin"
+    ] == APP
 
 
 # ---------- plain Starlette
@@ -601,7 +596,10 @@ def test_preflight_follows_the_route_that_serves_the_method_first():
     assert acx(r) == {}
 
 
-def test_preflight_follows_first_cors_route_even_if_opted_out():
+def test_an_opted_out_route_is_exactly_an_api_route_in_preflight_routing():
+    # @no_cors makes the first route a plain APIRoute: it takes no part in preflight
+    # routing, so the later route's policy answers the preflight while the actual GET goes
+    # to the first route, without CORS (the browser is refused; the lint reports it).
     app = FastAPI()
 
     class Partner(CORSRoute):
@@ -619,10 +617,32 @@ def test_preflight_follows_first_cors_route_even_if_opted_out():
         return "second"
 
     client = TestClient(app)
-    assert client.get("/dup", headers={"Origin": PARTNER}).json() == "first"
+    actual = client.get("/dup", headers={"Origin": PARTNER})
+    assert actual.json() == "first" and acx(actual) == {}
+    assert preflight(client, "/dup", PARTNER, "GET").status_code == 204
+    assert [f.code for f in check_app(app)] == ["shadowed-route"]
+
+
+def test_install_answers_the_preflight_by_the_route_that_serves_the_request():
+    # With install() the preflight follows the router exactly: the opted-out route serves
+    # GET /dup, so its preflight is not granted by anyone.
+    app = FastAPI()
+
+    @app.get("/dup")
+    @no_cors
+    def first():
+        return "first"
+
+    @app.get("/dup")
+    @cors(allow_origins=[PARTNER])
+    def second():
+        return "second"
+
+    install(app, default=CORSPolicy(allow_origins=[PARTNER]))
+    client = TestClient(app)
     r = preflight(client, "/dup", PARTNER, "GET")
-    assert r.status_code != 204
-    assert acx(r) == {}
+    assert r.status_code == 405 and acx(r) == {}
+    assert acx(client.get("/dup", headers={"Origin": PARTNER})) == {}
 
 
 def test_websocket_routes_unaffected():

@@ -1,0 +1,456 @@
+"""``install(app, default=...)``: CORS for a whole application, with per-endpoint policies.
+
+One call gives every HTTP route of the app the policy it should have: its own ``@cors``,
+else its route class's default, else the ``default`` given here (``@no_cors`` opts out);
+and everything a page can reach without a route (the router's 404 and 405, slash
+redirects, mounted apps) gets the default.
+
+How it works, in three parts:
+
+- a layer around the app's whole middleware stack, outside Starlette's
+  ``ServerErrorMiddleware``, so every response passes through it, 500s included;
+- preflights are answered there, before routing, by the policy of the route that would
+  serve the actual request, found in a model of the routing table (``_route_index``);
+- every route reports itself as it starts serving (a small wrapper around its ``handle``),
+  so the layer knows whose policy decorates the response without searching; a response
+  no route reported (a 404, a redirect, a mounted app, middleware answering early) is
+  decided by the same model.
+
+The model is rebuilt whenever a router of the app gains or loses routes, so routers
+included after ``install()`` are covered too.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import _route_index as index
+from ._dispatch import (
+    EMPTY_BODY,
+    OriginValue,
+    RouteCORS,
+    preflight_asked,
+    request_origin,
+)
+from ._openapi import with_cors_extension
+from ._route_mixin import CORSRouteMixin, XCors
+from ._served_methods import served_methods
+from .decorators import OPTED_OUT, marker, register
+from .exceptions import CORSConfigError
+from .policy import CORSPolicy
+
+logger = logging.getLogger("cors_routes")
+
+App = TypeVar("App")
+
+# The scope key through which the route that serves a request reports itself.
+SERVED_KEY = "cors_routes.served"
+_PREFLIGHT_REFUSED_HEADERS = (
+    (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+    (b"content-length", b"0"),
+)
+_MAX_REDIRECT_HOPS = 4
+
+_installations: weakref.WeakKeyDictionary[Any, Installation] = weakref.WeakKeyDictionary()
+
+
+class _Unreported:
+    __slots__ = ()
+
+
+_UNREPORTED = _Unreported()
+
+
+class _Served:
+    """What one request's serving route reported, and where the request was going."""
+
+    __slots__ = ("cors", "path", "root_path")
+
+    def __init__(self, path: str, root_path: str) -> None:
+        self.cors: RouteCORS | None | _Unreported = _UNREPORTED
+        self.path = path
+        self.root_path = root_path
+
+
+def install(
+    app: App,
+    default: CORSPolicy | None = None,
+    *,
+    x_cors: XCors | None = None,
+    lint: bool = True,
+) -> App:
+    """Give every HTTP route of ``app`` (FastAPI or Starlette) its CORS policy.
+
+    Routes without ``@cors`` / ``@no_cors`` of their own (and without a route-class
+    default) get ``default``, as do the app's 404s, 405s, slash redirects and mounted
+    apps. ``default=None`` gives them no CORS at all: only ``@cors`` endpoints answer
+    cross-origin requests. ``x_cors`` publishes the ``x-cors`` OpenAPI extension on every
+    route with a policy (True), without the origins (``"without-origins"``), or removes it
+    (False); None leaves each route as its class says. ``lint=False`` turns off the
+    configuration lint run at the first request. Returns ``app``.
+
+    Call it once, after the app is built (typically at the end of an app factory), in
+    place of ``app.add_middleware(CORSMiddleware, ...)``.
+    """
+    router = getattr(app, "router", None)
+    if not isinstance(getattr(router, "routes", None), list) or not hasattr(
+        app, "build_middleware_stack"
+    ):
+        raise CORSConfigError(
+            f"install() needs a FastAPI or Starlette application object, not {app!r}: "
+            "pass the app itself (for an app wrapped in ASGI middleware, the inner app)"
+        )
+    if default is not None and not isinstance(default, CORSPolicy):
+        hint = (
+            ": write default=CORSPolicy(**settings)"
+            if isinstance(default, dict)
+            else ": write default=CORSPolicy(allow_origins=[...])"
+        )
+        raise CORSConfigError(f"install(default=...) takes a CORSPolicy or None{hint}")
+    if x_cors not in (None, True, False, "without-origins"):
+        raise CORSConfigError(
+            f"install(x_cors=...) takes None, True, False or 'without-origins', not {x_cors!r}"
+        )
+    if app in _installations:
+        raise CORSConfigError(
+            "install() was already called on this app: call it once, with the default policy"
+        )
+    _refuse_cors_middleware(app)
+    installation = Installation(app, default, x_cors, lint)
+    _installations[app] = installation
+    build_stack = app.build_middleware_stack  # type: ignore[attr-defined]
+
+    def build_middleware_stack() -> ASGIApp:
+        return _Layer(build_stack(), installation)
+
+    # Outside everything Starlette builds, ServerErrorMiddleware included, so that the
+    # 500 it renders (or the app's own 500 handler) passes through the layer too.
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[attr-defined]
+    if getattr(app, "middleware_stack", None) is not None:  # the app already served
+        app.middleware_stack = _Layer(app.middleware_stack, installation)  # type: ignore[attr-defined]
+    return app
+
+
+def installation_of(app: Any) -> Installation | None:
+    """The installation ``install()`` made for ``app``, if any."""
+    try:
+        return _installations.get(app)
+    except TypeError:
+        return None
+
+
+def _refuse_cors_middleware(app: Any) -> None:
+    from starlette.middleware.cors import CORSMiddleware
+
+    found = [
+        entry
+        for entry in getattr(app, "user_middleware", ()) or ()
+        if isinstance(getattr(entry, "cls", None), type) and issubclass(entry.cls, CORSMiddleware)
+    ]
+    layer = getattr(app, "middleware_stack", None)
+    for _ in range(64):
+        if layer is None:
+            break
+        if isinstance(layer, CORSMiddleware):
+            found.append(layer)
+        layer = getattr(layer, "app", None)
+    if found:
+        raise CORSConfigError(
+            "this app has Starlette's CORSMiddleware, which answers every preflight before "
+            "routing and would override the route policies: remove "
+            "app.add_middleware(CORSMiddleware, ...) and pass its arguments to install() "
+            "instead: install(app, default=CORSPolicy(allow_origins=[...], ...))"
+        )
+
+
+class Installation:
+    """The routing model and the CORS answer of every route, for one application."""
+
+    def __init__(
+        self, app: Any, default: CORSPolicy | None, x_cors: XCors | None, lint: bool
+    ) -> None:
+        self.app = app
+        self.default = default
+        self.x_cors = x_cors
+        self.lint_pending = lint
+        self.default_cors = (
+            None if default is None else RouteCORS(default, None, "the app's default policy")
+        )
+        self._shared: dict[tuple[CORSPolicy, frozenset[str] | None], RouteCORS] = {}
+        self._handles: dict[int, tuple[Any, Callable[..., Any]]] = {}
+        self._watched: list[tuple[Any, Any, int]] = []
+        self.entries: list[index.Entry] = []
+        self._level = self._build()
+
+    # -- the model ------------------------------------------------------------------------------
+
+    def level(self) -> index.Level:
+        """The routing model, rebuilt first if a router gained or lost routes."""
+        if not index.is_current(self._watched):
+            self._level = self._build()
+        return self._level
+
+    def _build(self) -> index.Level:
+        watched: list[tuple[Any, Any, int]] = []
+        entries: list[index.Entry] = []
+        changed_openapi = False
+
+        def on_entry(entry: index.Entry) -> None:
+            nonlocal changed_openapi
+            entries.append(entry)
+            if entry.kind in (index.MOUNT, index.HOST):
+                entry.decision = self.default_cors
+                return
+            declared = entry.declared
+            policy = self.policy_of(declared)
+            methods = _entry_methods(entry)
+            entry.decision = None if policy is None else self._route_cors(policy, methods, entry)
+            if isinstance(declared, CORSRouteMixin):
+                # install() answers this route's preflights and decorates its responses:
+                # the route class's own machinery steps aside.
+                vars(declared).pop("matches", None)
+            endpoint = getattr(declared, "endpoint", None)
+            if endpoint is not None:
+                register(endpoint)
+            self._take_over(entry)
+            changed_openapi |= self._publish(entry, policy, methods)
+
+        level = index.build(self.app, on_entry, watched)
+        self._watched = watched
+        self.entries = entries
+        if changed_openapi and getattr(self.app, "openapi_schema", None) is not None:
+            self.app.openapi_schema = None  # FastAPI caches the schema: let it rebuild
+        return level
+
+    def policy_of(self, route: Any) -> CORSPolicy | None:
+        """The effective policy of ``route`` under this installation."""
+        if isinstance(route, CORSRouteMixin):
+            if route.cors is not None:
+                return route.cors.policy
+            if route.cors_opted_out:
+                return None
+            return self.default
+        found = marker(getattr(route, "endpoint", None))
+        if found is OPTED_OUT:
+            return None
+        if isinstance(found, CORSPolicy):
+            return found
+        return self.default
+
+    def _route_cors(
+        self, policy: CORSPolicy, methods: frozenset[str] | None, entry: index.Entry
+    ) -> RouteCORS:
+        # Routes with the same policy and methods share one: its precomputed headers and
+        # its memo of granted preflights (10,000 routes need not mean 10,000 copies).
+        key = (policy, methods)
+        shared = self._shared.get(key)
+        if shared is None:
+            name = f"{', '.join(sorted(methods)) if methods else 'any method'} {entry.path}"
+            shared = self._shared[key] = RouteCORS(policy, methods, name)
+        return shared
+
+    def _take_over(self, entry: index.Entry) -> None:
+        """Make the served route report its CORS answer to the layer as it starts serving."""
+        route = entry.route
+        if not hasattr(route, "handle"):
+            return
+        known = self._handles.get(id(route))
+        if known is not None and known[0] is route:
+            inner = known[1]
+        elif isinstance(route, CORSRouteMixin):
+            inner = _bound(type(route)._route_handle, route)
+        else:
+            inner = _bound(type(route).handle, route)
+        self._handles[id(route)] = (route, inner)
+        vars(route)["handle"] = _reporting_handle(inner, entry.decision)
+
+    def _publish(
+        self, entry: index.Entry, policy: CORSPolicy | None, methods: frozenset[str] | None
+    ) -> bool:
+        """Set the ``x-cors`` OpenAPI extension as ``x_cors`` says; whether it changed."""
+        if self.x_cors is None:
+            return False
+        changed = False
+        for holder in {id(entry.declared): entry.declared, id(entry.matcher): entry.matcher}.values():
+            if not hasattr(holder, "openapi_extra"):
+                continue
+            extra = dict(holder.openapi_extra or {})
+            extra.pop("x-cors", None)
+            if policy is not None:
+                extra = with_cors_extension(extra, policy, methods, self.x_cors) or {}
+            new = extra or None
+            if new != holder.openapi_extra:
+                holder.openapi_extra = new
+                changed = True
+        return changed
+
+    # -- the answers ----------------------------------------------------------------------------
+
+    def preflight_cors(self, scope: Scope, method: str) -> RouteCORS | None | _Refused:
+        """Who answers a preflight asking for ``method``: a route's CORS, ``REFUSED``, or
+        None to let the app answer it as it would without cors_routes (the route that
+        would serve it has no CORS)."""
+        level = self.level()
+        result = index.lookup(level, scope, method)
+        for _ in range(_MAX_REDIRECT_HOPS):
+            if not isinstance(result, index.Redirect):
+                break
+            # The browser follows the redirect, and preflights again there: answer as the
+            # route at the redirect's target answers, so the redirect is not in its way.
+            result = index.lookup(level, {**scope, "path": result.path}, method)
+        if isinstance(result, index.Found):
+            cors: RouteCORS | None = result.entry.decision
+            return cors
+        if isinstance(result, index.LowPriority):
+            return self.default_cors
+        # No route serves the method there (a 405, a 404): nothing to grant.
+        return None if self.default_cors is None else REFUSED
+
+    def response_cors(self, scope: Scope, served: _Served) -> RouteCORS | None:
+        """The CORS of a response no route reported, as the router would have routed it."""
+        level = self.level()
+        request = {**scope, "path": served.path, "root_path": served.root_path}
+        method = scope["method"]
+        result = index.lookup(level, request, method)
+        if isinstance(result, index.Redirect):
+            # The slash redirect carries its target's answer, so the browser follows it.
+            result = index.lookup(level, {**request, "path": result.path}, method)
+            if not isinstance(result, index.Found):
+                return self.default_cors
+        if isinstance(result, (index.Found, index.Partial)):
+            cors: RouteCORS | None = result.entry.decision
+            return cors
+        return self.default_cors
+
+    def run_lint(self) -> None:
+        self.lint_pending = False
+        from . import _startup
+
+        try:
+            _startup.lint_once(self.app)
+        except Exception:  # the lint must never break a request
+            logger.warning("the CORS lint failed on this app", exc_info=True)
+
+
+class _Refused:
+    __slots__ = ()
+
+
+REFUSED = _Refused()
+
+
+def _entry_methods(entry: index.Entry) -> frozenset[str] | None:
+    if entry.kind == index.ROUTE:
+        if entry.methods is not None:
+            return entry.methods
+        return served_methods(entry.declared)
+    return served_methods(entry.declared)
+
+
+def _bound(function: Callable[..., Any], route: Any) -> Callable[[Scope, Receive, Send], Any]:
+    def call(scope: Scope, receive: Receive, send: Send, _f: Any = function, _r: Any = route) -> Any:
+        return _f(_r, scope, receive, send)
+
+    return call
+
+
+def _reporting_handle(
+    inner: Callable[[Scope, Receive, Send], Any], decision: RouteCORS | None
+) -> Callable[[Scope, Receive, Send], Any]:
+    # Not a coroutine function: it returns the route's own awaitable, so reporting costs
+    # one call and a dictionary lookup, not a coroutine.
+    def handle(
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        _inner: Any = inner,
+        _decision: Any = decision,
+        _key: str = SERVED_KEY,
+    ) -> Any:
+        served = scope.get(_key)
+        if served is not None:
+            served.cors = _decision
+        return _inner(scope, receive, send)
+
+    return handle
+
+
+class _Layer:
+    """The ASGI layer ``install()`` puts around the app's middleware stack."""
+
+    __slots__ = ("app", "installation")
+
+    def __init__(self, app: ASGIApp, installation: Installation) -> None:
+        self.app = app
+        self.installation = installation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        installation = self.installation
+        if installation.lint_pending:
+            installation.run_lint()
+        if scope["method"] == "OPTIONS":
+            asked = preflight_asked(scope)
+            if asked is not None:
+                cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
+                if cors is not None:
+                    if cors is REFUSED:
+                        status, headers = 403, list(_PREFLIGHT_REFUSED_HEADERS)
+                        if logger.isEnabledFor(logging.DEBUG):
+                            _log_no_route(scope, asked[1])
+                    else:
+                        assert isinstance(cors, RouteCORS)
+                        status, headers = await cors.preflight(scope, asked)
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
+                    await send(EMPTY_BODY)
+                    return
+                await self.app(scope, receive, send)  # a route without CORS: as if absent
+                return
+        origin = request_origin(scope)
+        served = _Served(scope["path"], scope.get("root_path", ""))
+        scope[SERVED_KEY] = served
+
+        # A plain function returning send's awaitable: every message passes through it.
+        def send_with_cors(message: Message) -> Awaitable[None]:
+            if message["type"] == "http.response.start":
+                cors = served.cors
+                if cors is _UNREPORTED:
+                    cors = installation.response_cors(scope, served)
+                if cors is not None:
+                    assert isinstance(cors, RouteCORS)
+                    extra = cors.origin_headers(scope, origin)
+                    if extra is None:
+                        return _send_after_predicate(cors, scope, origin, message, send)
+                    message = cors.start_message(message, extra)
+            return send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+async def _send_after_predicate(
+    cors: RouteCORS, scope: Scope, origin: OriginValue | None, message: Message, send: Send
+) -> None:
+    assert isinstance(origin, bytes)
+    extra = await cors.asked_origin_headers(scope, origin)
+    await send(cors.start_message(message, extra))
+
+
+def _log_no_route(scope: Scope, method: bytes) -> None:
+    from ._text import escape
+
+    logger.debug(
+        "CORS preflight refused: no route serves method %s on path %s",
+        escape(method),
+        escape(scope.get("path")),
+    )
+
+
