@@ -4,7 +4,12 @@
   explain APP   what a browser concludes about one request, and why (exit 0 allowed, 1 blocked)
   check APP     the CORS lint (exit 1 on errors)
 
-APP is module:attribute, as for uvicorn (main:app). Exit code 2 is a usage error.
+APP is module:attribute, as for uvicorn (main:app); with --factory, APP names a function
+that builds the application and is called with no arguments. Exit code 2 is a usage error.
+
+Start-up lint: the first request a CORS route serves runs the same lint as `check` and
+reports its findings as warnings (to the cors_routes logger when warnings are errors); set
+CORS_ROUTES_LINT=off (or 0, false, no) to turn it off.
 """
 
 from __future__ import annotations
@@ -31,12 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._loading import AppLoadError, load_app
 
     try:
-        app = load_app(args.app)
+        app = load_app(args.app, factory=args.factory)
     except AppLoadError as error:
         parser.error(str(error))
     except Exception:
         traceback.print_exc()
-        print(f"cors-routes: error: importing {args.app} failed (above)", file=sys.stderr)
+        doing = "calling the factory" if args.factory else "importing"
+        print(f"cors-routes: error: {doing} {args.app} failed (above)", file=sys.stderr)
         return USAGE_ERROR
     out = sys.stdout
     if args.command == "routes":
@@ -58,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
 
     routes = commands.add_parser("routes", help="list every route and its effective CORS policy")
-    routes.add_argument("app", metavar="APP", help="the application, as module:attribute")
+    _app_arguments(routes)
     routes.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     explain = commands.add_parser(
@@ -69,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         "The endpoint runs: point it at a test or staging configuration. "
         "Exit code 0: allowed; 1: blocked; 2: usage error.",
     )
-    explain.add_argument("app", metavar="APP", help="the application, as module:attribute")
+    _app_arguments(explain)
     explain.add_argument(
         "--origin", required=True, help="the page's origin, e.g. https://app.example"
     )
@@ -91,11 +97,31 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--data", default=None, help="the request body, as text")
     explain.add_argument("--json", action="store_true", help="print JSON")
 
-    check = commands.add_parser("check", help="the CORS lint; exit 1 on errors")
-    check.add_argument("app", metavar="APP", help="the application, as module:attribute")
-    check.add_argument("--json", action="store_true", help="print JSON")
+    check = commands.add_parser(
+        "check",
+        help="the CORS lint; exit 1 on errors",
+        description="Run the CORS lint. A finding that is the same for several routes is "
+        "reported once, naming them all. Exit code 0: no error; 1: errors (or warnings, "
+        "with --strict); 2: usage error.",
+    )
+    _app_arguments(check)
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: a list of {severity, code, where, routes, message}, where 'routes' "
+        "lists every place the finding applies to and 'where' is the first of them",
+    )
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     return parser
+
+
+def _app_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("app", metavar="APP", help="the application, as module:attribute")
+    command.add_argument(
+        "--factory",
+        action="store_true",
+        help="APP is a function returning the application: call it with no arguments",
+    )
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -134,7 +160,10 @@ def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     rows = [_route_row(info) for info in routes]
     headers = ["PATH", "METHODS", "ROUTE CLASS", "CORS ORIGINS", "ALLOW METHODS", "ALLOW HEADERS"]
     headers += ["CREDENTIALS", "MAX-AGE"]
-    out.write(table(headers, rows, style) + "\n")
+    # Long origin lists wrap to the terminal's width (COLUMNS if set); not folded when the
+    # output is not a terminal and COLUMNS is unset.
+    width = shutil.get_terminal_size((0, 0)).columns
+    out.write(table(headers, rows, style, width=width, fold=3) + "\n")
     with_cors = sum(info.policy is not None for info in routes)
     out.write(style(f"\n{len(routes)} routes, {with_cors} with CORS\n", "dim"))
     return 0
@@ -198,16 +227,22 @@ def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         out.write(style("no problems found", "green") + f" ({with_cors} CORS routes checked)\n")
         return 0
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    indent = " " * 9
     for finding in findings:
         colour = "red" if finding.severity == ERROR else "yellow"
-        head = (
-            f"{style(finding.severity.ljust(7), colour, 'bold')}  {finding.code}  {finding.where}"
-        )
-        out.write(head + "\n")
+        severity = style(finding.severity.ljust(7), colour, "bold")
+        out.write(f"{severity}  {finding.code}  {finding.summary()}\n")
         body = textwrap.fill(
-            finding.message, width=width, initial_indent=" " * 9, subsequent_indent=" " * 9
+            finding.message, width=width, initial_indent=indent, subsequent_indent=indent
         )
         out.write(body + "\n")
+        if len(finding.places) > 3:  # the head line names only the first ones
+            every = "; ".join(finding.places)
+            text = f"{len(finding.places)} routes: {every}"
+            out.write(
+                textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent)
+                + "\n"
+            )
     summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
     out.write("\n" + style(summary, "red" if failed else "yellow") + "\n")
     return 1 if failed else 0

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from typing import Any
+
+from .inventory import unwrap
 
 
 class AppLoadError(Exception):
     """APP does not name an importable application."""
 
 
-def load_app(spec: str) -> Any:
+def load_app(spec: str, *, factory: bool = False) -> Any:
     """Import ``module:attribute`` (the attribute may be dotted: ``pkg.mod:api.app``).
 
-    The current directory is importable, as with ``uvicorn``. A factory is not called: name
-    the application object.
+    The current directory is importable, as with ``uvicorn``. With ``factory``, the attribute
+    is a callable that builds the application: it is called with no arguments (``--factory``,
+    as for uvicorn). The application must hold routes (a Starlette or FastAPI app or router,
+    possibly wrapped in middleware): the diagnostics read them. A function that cannot take
+    (scope, receive, send) is reported as a likely factory.
     """
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
@@ -35,6 +41,69 @@ def load_app(spec: str) -> Any:
             value = getattr(value, part)
         except AttributeError:
             raise AppLoadError(f"module {module_name!r} has no attribute {attribute!r}") from None
+    if factory:
+        value = _call_factory(spec, value)
+    where = f"the factory {spec} returned {_describe(value)}, which" if factory else spec
     if not callable(value):
-        raise AppLoadError(f"{spec} is not an ASGI application: {value!r}")
-    return value
+        detail = "" if factory else f": {_describe(value)}"
+        raise AppLoadError(f"{where} is not an ASGI application{detail}")
+    if has_routes(value):
+        return value
+    if not _takes(value, 3):
+        hint = "" if factory else "; if it builds the application, pass --factory"
+        detail = "" if factory else f" ({_describe(value)})"
+        raise AppLoadError(
+            f"{where} is not an ASGI application{detail}: it cannot be called with "
+            f"(scope, receive, send){hint}"
+        )
+    raise AppLoadError(
+        f"{where} is an ASGI callable without routes: the diagnostics read an application's "
+        "routes, so APP must be a Starlette or FastAPI application or router (or one wrapped "
+        "in middleware)"
+    )
+
+
+def has_routes(app: Any) -> bool:
+    """Whether ``app`` (or the app inside its middleware) holds routes the diagnostics read:
+    a Starlette or FastAPI application, a router, or a ``Mount``."""
+    return hasattr(unwrap(app)[1], "routes")
+
+
+def _call_factory(spec: str, value: Any) -> Any:
+    if has_routes(value):
+        raise AppLoadError(
+            f"--factory: {spec} is an application ({type(value).__name__}), not a function "
+            "that builds one: drop --factory"
+        )
+    if not callable(value):
+        raise AppLoadError(f"--factory: {spec} is not callable: {_describe(value)}")
+    if not _takes(value, 0):
+        raise AppLoadError(
+            f"--factory: {spec} cannot be called without arguments ({_describe(value)}); "
+            "name a function that builds the application, or drop --factory if it is the "
+            "application"
+        )
+    return value()  # what the factory raises is the factory's error, shown as such
+
+
+def _takes(function: Any, count: int) -> bool:
+    """Whether ``function`` accepts ``count`` positional arguments (True when unknown)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*range(count))
+    except TypeError:
+        return False
+    return True
+
+
+def _describe(value: Any) -> str:
+    if inspect.isroutine(value) or inspect.isclass(value):
+        try:
+            return f"{type(value).__name__} {value.__qualname__}{inspect.signature(value)}"
+        except (TypeError, ValueError, AttributeError):
+            pass
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -23,10 +23,25 @@ class Style:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: Style | None = None) -> str:
-    """Columns padded to their widest cell, separated by two spaces; the header in bold."""
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    style: Style | None = None,
+    *,
+    width: int = 0,
+    fold: int | None = None,
+) -> str:
+    """Columns padded to their widest cell, separated by two spaces; the header in bold.
+
+    With a ``width`` (the terminal's) and a column to ``fold``, that column's cells, lists
+    of items separated by ", ", are wrapped over several lines so that the table fits, the
+    other columns staying aligned; an item is never split.
+    """
+    lines_of_cells = [list(row) for row in rows]
+    if fold is not None and width > 0:
+        lines_of_cells = _folded(headers, lines_of_cells, fold, width)
     widths = [len(header) for header in headers]
-    for row in rows:
+    for row in lines_of_cells:
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], len(cell))
 
@@ -36,5 +51,42 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: Style | 
 
     head = line(headers)
     lines = [style(head, "bold") if style else head]
-    lines += [line(row) for row in rows]
+    lines += [line(row) for row in lines_of_cells]
     return "\n".join(lines)
+
+
+def _folded(
+    headers: Sequence[str], rows: list[list[str]], fold: int, width: int
+) -> list[list[str]]:
+    """The rows with the cells of column ``fold`` wrapped, continuation lines as rows of
+    their own (every other cell empty)."""
+    others = [
+        max([len(headers[index]), *(len(row[index]) for row in rows)])
+        for index in range(len(headers))
+        if index != fold
+    ]
+    items = [row[fold].split(", ") for row in rows]
+    longest_item = max([len(headers[fold]), *(len(item) for row in items for item in row)])
+    budget = max(width - sum(others) - 2 * len(others), longest_item)
+    result = []
+    for row, row_items in zip(rows, items, strict=True):
+        pieces = _wrap(row_items, budget)
+        result.append([*row[:fold], pieces[0], *row[fold + 1 :]])
+        result += [[""] * fold + [piece] + [""] * (len(row) - fold - 1) for piece in pieces[1:]]
+    return result
+
+
+def _wrap(items: list[str], budget: int) -> list[str]:
+    """Items joined by ", " on lines of at most ``budget`` characters (a line ends with ","
+    when the list goes on)."""
+    lines: list[str] = []
+    current = ""
+    for item in items:
+        candidate = f"{current}, {item}" if current else item
+        if current and len(candidate) + 1 > budget:  # +1: the comma that ends the line
+            lines.append(current + ",")
+            current = item
+        else:
+            current = candidate
+    lines.append(current)
+    return lines

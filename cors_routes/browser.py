@@ -110,12 +110,30 @@ def make_request(
     for name, value in headers:
         if not _TOKEN.fullmatch(name):
             raise FetchError(f"{name!r} is not a valid header name: fetch() throws a TypeError")
+        if value is not None:
+            _check_header_value(name, value)
         lowered = name.lower()
         if is_forbidden_header(lowered):
             dropped.append(lowered)
             continue
         kept.append((lowered, ASSUMED_VALUES.get(lowered, "x") if value is None else value))
     return Request(origin, method, url, tuple(kept), credentials, tuple(dropped))
+
+
+def _check_header_value(name: str, value: str) -> None:
+    """Fetch's ``Headers`` takes a ByteString (no code point above U+00FF) that is a valid
+    header value (no NUL, CR or LF); ``fetch()`` throws a TypeError for anything else."""
+    wide = next((char for char in value if ord(char) > 0xFF), None)
+    if wide is not None:
+        raise FetchError(
+            f"the value of header {name!r} has {wide!r} (U+{ord(wide):04X}), beyond U+00FF: "
+            "header values are bytes, so fetch() throws a TypeError (percent-encode or "
+            "base64-encode such text)"
+        )
+    if any(char in value for char in "\0\r\n"):
+        raise FetchError(
+            f"the value of header {name!r} contains NUL, CR or LF: fetch() throws a TypeError"
+        )
 
 
 is_forbidden_header = _fetch.is_forbidden_request_header

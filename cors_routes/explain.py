@@ -66,12 +66,33 @@ def explain(
 ) -> Explanation:
     """Run the request against ``app`` the way a browser would and explain the verdict.
 
-    Raises :class:`cors_routes.browser.FetchError` for what ``fetch()`` itself refuses.
+    Raises :class:`cors_routes.browser.FetchError` for what ``fetch()`` itself refuses (a
+    header value beyond U+00FF, for one) and for an origin no request can carry.
     The endpoint runs (as it would for the browser); use it on a test or staging app.
     """
+    _check_origin(origin)
     fetch = browser.make_request(origin, method, path, headers, credentials)
     content = body.encode() if isinstance(body, str) else body or b""
     return asyncio.run(_explain(app, fetch, content))
+
+
+def _check_origin(origin: str) -> None:
+    """Refuse an origin no request can carry (a header value is bytes: nothing above U+00FF).
+
+    Other values that are not origins (a trailing slash, a Latin-1 host) are sent as given,
+    so the explanation can say what is wrong with them.
+    """
+    if all(ord(char) <= 0xFF for char in origin):
+        return
+    configured = parse_configured_origin(origin)
+    hint = (
+        f": a browser sends {configured.normalized} (the host in punycode)"
+        if not isinstance(configured, str)
+        else ": write it as a browser sends it, scheme://host[:port] with the host in punycode"
+    )
+    raise browser.FetchError(
+        f"origin {origin!r} has characters beyond U+00FF, which no Origin header carries{hint}"
+    )
 
 
 async def _explain(app: Any, fetch: browser.Request, body: bytes) -> Explanation:

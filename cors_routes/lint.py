@@ -8,12 +8,16 @@ Everything here reads the app's routes and policies; nothing sends a request.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import itertools
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.convertors import CONVERTOR_TYPES
 
 from .inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from .policy import CORSPolicy
@@ -21,16 +25,16 @@ from .policy import CORSPolicy
 ERROR = "error"
 WARNING = "warning"
 
-# Origins no sane policy allows: if a policy with credentials allows all of them, it allows
-# every site on the web.
-_PROBE_ORIGINS = ("https://cors-routes-lint-probe.invalid", "http://attacker.example:8666")
-_SAMPLES = {
-    "int": "1",
-    "float": "1.5",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "path": "x",
-    "str": "x",
-}
+# Hosts no sane policy allows, unrelated to each other: a policy with credentials that
+# allows two of them on one scheme (and port) allows every site on the web with it.
+_PROBE_HOSTS = ("zq7x4-cors-routes-probe.invalid", "k9w2m-unrelated-probe.example.net")
+_PROBE_PORTS = ("", ":8666")
+_PROBE_SCHEMES = ("https", "http")
+# Values a path parameter can take that more than one convertor accepts (str takes all but
+# the ones with a slash, path all of them, int "1", float "1" and "1.5", uuid the UUID): a
+# concrete path two templates share is a combination of these.
+_PARAMETER_VALUES = ("1", "1.5", "00000000-0000-4000-8000-000000000000", "x", "x/y", "")
+_MAX_SAMPLES = 64
 _PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?}")
 
 
@@ -43,34 +47,79 @@ class Finding:
     severity: str  # "error" or "warning"
     code: str
     where: str
+    """The first (or only) place the finding applies to: a route's label, or "app"."""
     message: str
+    routes: tuple[str, ...] = ()
+    """Every place it applies to, ``where`` first (empty: ``where`` alone)."""
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        return self.routes or (self.where,)
+
+    def summary(self) -> str:
+        """``GET /a; GET /b and 3 more``: the places, shortened (labels may hold commas)."""
+        return shorten(self.places)
 
     def __str__(self) -> str:
-        return f"{self.severity} [{self.code}] {self.where}: {self.message}"
+        return f"{self.severity} [{self.code}] {self.summary()}: {self.message}"
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity,
             "code": self.code,
             "where": self.where,
+            "routes": list(self.places),
             "message": self.message,
         }
 
 
+def shorten(places: Iterable[str], shown: int = 3) -> str:
+    """``A``, ``A and B``, ``A; B and C``, ``A; B; C and 2 more``."""
+    places = list(places)
+    if len(places) <= shown:
+        return "; ".join(places[:-1]) + " and " + places[-1] if len(places) > 1 else "".join(places)
+    return "; ".join(places[:shown]) + f" and {len(places) - shown} more"
+
+
+def group(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (severity, code, message), naming every place it applies to, in the
+    order they first appear."""
+    merged: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in findings:
+        merged.setdefault((finding.severity, finding.code, finding.message), []).append(finding)
+    grouped = []
+    for same in merged.values():
+        places = list(dict.fromkeys(place for finding in same for place in finding.places))
+        first = same[0]
+        grouped.append(
+            Finding(
+                first.severity,
+                first.code,
+                places[0],
+                first.message,
+                tuple(places) if len(places) > 1 else (),
+            )
+        )
+    return grouped
+
+
 def check_app(app: Any, *, call_async_predicates: bool = True) -> list[Finding]:
-    """Every finding of the lint for ``app``, errors first.
+    """Every finding of the lint for ``app``, errors first; identical findings about several
+    routes are one finding naming them all (``Finding.routes``).
 
     ``call_async_predicates=False`` skips probing async ``allow_origin_func`` predicates
     (they need an event loop of their own).
     """
     routes = iter_routes(app)
-    findings = [
-        *_cors_middleware(app, routes),
-        *_ignored_policies(routes),
-        *_shadowed_preflights(routes),
-        *_slash_redirects(routes),
-        *_suspicious_policies(routes, call_async_predicates),
-    ]
+    findings = group(
+        [
+            *_cors_middleware(app, routes),
+            *_ignored_policies(routes),
+            *_shadowed_preflights(routes),
+            *_slash_redirects(routes),
+            *_suspicious_policies(routes, call_async_predicates),
+        ]
+    )
     return sorted(findings, key=lambda finding: finding.severity != ERROR)
 
 
@@ -127,14 +176,96 @@ def _ignored_policies(routes: list[RouteInfo]) -> Iterator[Finding]:
 
 
 def sample_path(path: str) -> str:
-    """A concrete path the template ``path`` matches (a sample value for each parameter)."""
-    return _PARAM.sub(lambda match: _SAMPLES.get(match.group(2) or "str", "x"), path)
+    """A concrete path the template ``path`` matches (the first of :func:`sample_paths`)."""
+    samples = sample_paths(path)
+    return samples[0] if samples else _PARAM.sub("x", path)
+
+
+@functools.lru_cache(maxsize=4096)
+def sample_paths(path: str, extra_values: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Concrete paths the template ``path`` matches, convertor by convertor: each parameter
+    takes the values of ``_PARAMETER_VALUES`` and ``extra_values`` its convertor accepts (a
+    custom convertor is asked through its regex), combined, at most ``_MAX_SAMPLES``."""
+    pieces = _PARAM.split(path)  # literal, name, convertor, literal, name, convertor, ...
+    literals = pieces[::3]
+    choices = []
+    for convertor_name in pieces[2::3]:
+        convertor = CONVERTOR_TYPES.get(convertor_name or "str")
+        if convertor is None:  # not registered: the route cannot be built either
+            return ()
+        accepts = re.compile(convertor.regex)
+        candidates = dict.fromkeys((*_PARAMETER_VALUES, *extra_values))
+        values = [value for value in candidates if accepts.fullmatch(value)]
+        if not values:
+            return ()
+        choices.append(values)
+    samples = []
+    for combination in itertools.islice(itertools.product(*choices), _MAX_SAMPLES):
+        parts = [literals[0]]
+        for value, literal in zip(combination, literals[1:], strict=True):
+            parts += [value, literal]
+        samples.append("".join(parts))
+    return tuple(samples)
+
+
+_ONE_SEGMENT_CONVERTORS = frozenset({"str", "int", "float", "uuid"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(path: str) -> tuple[str | None, ...] | None:
+    """The template's segments (None for one with a parameter), or None when a parameter
+    may span segments (``path``, custom convertors)."""
+    if any((name or "str") not in _ONE_SEGMENT_CONVERTORS for _, name in _PARAM.findall(path)):
+        return None
+    return tuple(None if "{" in segment else segment for segment in path.split("/"))
+
+
+def _may_overlap(first: str, second: str) -> bool:
+    """A cheap test that rules out most pairs of templates that share no path."""
+    one, two = _shape(first), _shape(second)
+    if one is None or two is None:
+        head, other = first.split("{", 1)[0], second.split("{", 1)[0]
+        return head.startswith(other) or other.startswith(head)
+    if len(one) != len(two):
+        return False
+    return all(a is None or b is None or a == b for a, b in zip(one, two, strict=True))
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    """The literal path segments of a template: values a parameter elsewhere may take."""
+    literal = _PARAM.sub("/", path)
+    return tuple(dict.fromkeys(segment for segment in literal.split("/") if segment))
+
+
+def _samples_against(later: RouteInfo, earlier: RouteInfo) -> tuple[str, ...]:
+    """Sample paths of ``later``, trying the literal segments of ``earlier`` as values too."""
+    return sample_paths(later.path, _segments(earlier.path))
+
+
+def _common_path(earlier: RouteInfo, later: RouteInfo) -> str | None:
+    """A concrete path both routes match, or None if none is found."""
+    if earlier.regex.pattern == later.regex.pattern:
+        return sample_path(later.path)
+    if not _may_overlap(earlier.path, later.path):
+        return None
+    for sample in (*_samples_against(later, earlier), *_samples_against(earlier, later)):
+        if earlier.regex.match(sample) and later.regex.match(sample):
+            return sample
+    return None
+
+
+def _covers(earlier: RouteInfo, later: RouteInfo) -> bool:
+    """Whether ``earlier`` matches every sample path of ``later``."""
+    return earlier.regex.pattern == later.regex.pattern or all(
+        earlier.regex.match(sample) for sample in sample_paths(later.path)
+    )
 
 
 def _shadowed_preflights(routes: list[RouteInfo]) -> Iterator[Finding]:
-    # What can take an OPTIONS request before a CORS route: a mount, a route serving any
-    # method (a class endpoint) or OPTIONS, unless it is itself a CORS route with a policy
-    # (those let a preflight for a method they do not serve pass).
+    # What can take an OPTIONS request before a CORS route: a mount, or a route serving any
+    # method (a class endpoint) or OPTIONS, unless it has a policy itself (those let a
+    # preflight for a method they do not serve pass). A route without a policy takes no
+    # part in preflight routing, whatever its class.
     catchers = [
         (index, info)
         for index, info in enumerate(routes)
@@ -148,13 +279,14 @@ def _shadowed_preflights(routes: list[RouteInfo]) -> Iterator[Finding]:
     for index, info in enumerate(routes):
         if info.policy is None or info.kind != "http":
             continue
-        sample = sample_path(info.path)
-        yield from _taken_by_earlier_route(routes[:index], info, sample)
+        yield from _taken_by_earlier_route(routes[:index], info)
         for before, catcher in catchers:
             if before >= index:
                 break
             if catcher.kind == "mount":
-                if catcher.path in info.mount_paths or not catcher.regex.match(sample):
+                if catcher.path in info.mount_paths or not any(
+                    catcher.regex.match(sample) for sample in _samples_against(info, catcher)
+                ):
                     continue
                 yield Finding(
                     ERROR,
@@ -165,41 +297,56 @@ def _shadowed_preflights(routes: list[RouteInfo]) -> Iterator[Finding]:
                     "declare the route before the mount",
                 )
                 break
-            if catcher.regex.match(sample):
+            shared = _common_path(catcher, info)
+            if shared is not None:
                 what = "serves every method" if catcher.methods is None else "serves OPTIONS"
+                which = (
+                    "every preflight for this route"
+                    if _covers(catcher, info)
+                    else f"this route's preflights for paths such as {shared}"
+                )
                 yield Finding(
                     ERROR,
                     "shadowed-preflight",
                     info.label(),
                     f"{catcher.label()} ({catcher.name}) is declared before it and {what}, "
-                    f"so it answers the preflights for {info.path} and this route's policy is "
-                    "never asked: drop that route (preflights are answered automatically) or "
-                    "declare it after the CORS routes",
+                    f"so it answers {which}, and this route's policy is never asked: drop "
+                    "that route (preflights are answered automatically) or declare it after "
+                    "the CORS routes",
                 )
                 break
 
 
-def _taken_by_earlier_route(
-    earlier: list[RouteInfo], info: RouteInfo, sample: str
-) -> Iterator[Finding]:
-    """A route without CORS, earlier on the same path, serving one of the same methods: the
-    actual request goes there (no CORS headers) although the preflight is granted here."""
+def _taken_by_earlier_route(earlier: list[RouteInfo], info: RouteInfo) -> Iterator[Finding]:
+    """A route without a policy (any class, @no_cors included), earlier on a path this one
+    matches too, serving one of its methods: the actual request goes there (no CORS
+    headers) although the preflight is granted here."""
     served = info.methods or frozenset()
     for other in earlier:
         if other.kind != "http" or other.policy is not None or other.methods is None:
             continue
         common = (other.methods & served) - {"HEAD", "OPTIONS"}
-        if common and other.regex.match(sample):
-            yield Finding(
-                ERROR,
-                "shadowed-route",
-                info.label(),
-                f"{other.label()} ({other.name}) is declared before it on the same path and "
-                f"serves {', '.join(sorted(common))}, so those requests reach it, without CORS "
-                "headers, while their preflights are granted by this route: remove the "
-                "duplicate or give it the policy",
-            )
-            return
+        if not common:
+            continue
+        shared = _common_path(other, info)
+        if shared is None:
+            continue
+        if other.regex.pattern == info.regex.pattern:
+            where = "on the same path"
+        elif _covers(other, info):
+            where = f"on every path this route matches ({shared}, ...)"
+        else:
+            where = f"on a path this route matches too ({shared})"
+        yield Finding(
+            ERROR,
+            "shadowed-route",
+            info.label(),
+            f"{other.label()} ({other.name}) is declared before it {where} and serves "
+            f"{', '.join(sorted(common))}, so those requests reach it, without CORS headers, "
+            "while their preflights are granted by this route: remove the duplicate or give "
+            "it the policy",
+        )
+        return
 
 
 # -- trailing-slash redirects ------------------------------------------------------------------
@@ -221,8 +368,9 @@ def _slash_redirects(routes: list[RouteInfo]) -> Iterator[Finding]:
             continue
         if info.path == "/" or not info.path.endswith("/"):
             continue
-        bare = sample_path(info.path.rstrip("/"))
-        if any(other.kind == "http" and other.regex.match(bare) for other in routes):
+        served = [other for other in routes if other.kind == "http"]
+        bare = sample_paths(info.path.rstrip("/"))
+        if all(any(other.regex.match(path) for other in served) for path in bare):
             continue
         yield Finding(
             WARNING,
@@ -248,8 +396,15 @@ def _suspicious_policies(routes: list[RouteInfo], call_async: bool) -> Iterator[
             seen.setdefault(id(info.policy), []).append(info)
             policies[id(info.policy)] = info.policy
     for key, users in seen.items():
-        where = users[0].label() + (f" (+{len(users) - 1} routes)" if len(users) > 1 else "")
-        yield from _policy_findings(policies[key], where, call_async)
+        labels = tuple(user.label() for user in users)
+        for finding in _policy_findings(policies[key], labels[0], call_async):
+            yield Finding(
+                finding.severity,
+                finding.code,
+                finding.where,
+                finding.message,
+                labels if len(labels) > 1 else (),
+            )
 
 
 def policy_findings(policy: CORSPolicy, where: str = "policy") -> list[Finding]:
@@ -280,22 +435,40 @@ def _policy_findings(policy: CORSPolicy, where: str, call_async: bool) -> Iterat
                 "require a scheme: 'https://...')",
             )
     if policy.allow_credentials:
-        accepted = [origin for origin in _PROBE_ORIGINS if _allows(policy, origin, call_async)]
-        if len(accepted) == len(_PROBE_ORIGINS):
-            mechanism = (
-                "allow_origin_func"
-                if policy.allow_origin_func is not None
-                and policy.origin_value(_PROBE_ORIGINS[0].encode()) is None
-                else "allow_origin_regex"
-            )
-            yield Finding(
-                ERROR,
-                "credentials-any-origin",
-                where,
-                f"allow_credentials=True with an {mechanism} that accepts any origin (it "
-                f"accepts {accepted[0]} and {accepted[1]}): every site on the web can make "
-                "credentialed requests as your users. Accept only your own origins",
-            )
+        finding = _any_origin(policy, where, call_async)
+        if finding is not None:
+            yield finding
+
+
+def _any_origin(policy: CORSPolicy, where: str, call_async: bool) -> Finding | None:
+    """credentials-any-origin: the policy accepts two unrelated made-up hosts on one scheme
+    (and port), so it accepts any site of that scheme."""
+    open_schemes: list[str] = []
+    accepted: list[str] = []
+    for scheme in _PROBE_SCHEMES:
+        for port in _PROBE_PORTS:
+            probes = [f"{scheme}://{host}{port}" for host in _PROBE_HOSTS]
+            if all(_allows(policy, origin, call_async) for origin in probes):
+                open_schemes.append(scheme)
+                accepted = accepted or probes
+                break
+    if not open_schemes:
+        return None
+    mechanism = (
+        "allow_origin_func"
+        if policy.allow_origin_func is not None
+        and policy.origin_value(accepted[0].encode()) is None
+        else "allow_origin_regex"
+    )
+    which = "any origin" if len(open_schemes) > 1 else f"any {open_schemes[0]} origin"
+    return Finding(
+        ERROR,
+        "credentials-any-origin",
+        where,
+        f"allow_credentials=True with an {mechanism} that accepts {which} (it accepts "
+        f"{accepted[0]} and {accepted[1]}): every such site on the web can make credentialed "
+        "requests as your users. Accept only your own origins",
+    )
 
 
 def unescaped_dot(pattern: str) -> int | None:

@@ -11,8 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str, script: bool = False) -> subprocess.CompletedProcess[str]:
-    """``python -m cors_routes ARGS`` (or the installed ``cors-routes`` script), from the repo."""
+def run(
+    *args: str, script: bool = False, columns: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m cors_routes ARGS`` (or the installed ``cors-routes`` script), from the repo.
+
+    The output is a pipe, so the terminal's width is ``columns`` (COLUMNS), else unknown.
+    """
     if script:
         found = shutil.which("cors-routes") or str(Path(sys.executable).parent / "cors-routes")
         command = [found, *args]
@@ -20,6 +25,10 @@ def run(*args: str, script: bool = False) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "cors_routes", *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": ""}
     env.pop("NO_COLOR")
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
     )

@@ -169,3 +169,73 @@ mounted_first = Starlette(
 @cors(allow_origins=[SHOP])
 async def patch_item(item_id: int) -> dict[str, int]:
     return {"patched": item_id}
+
+
+# -- one finding for many routes -------------------------------------------------------------------
+
+many_shadowed = FastAPI()
+many_shadowed.router.route_class = CORSRoute
+
+
+@many_shadowed.options("/{path:path}")
+async def preflight_by_hand(path: str) -> str:
+    return "hand-written preflight"
+
+
+for _index in range(5):
+    many_shadowed.add_api_route(
+        f"/r{_index}", cors(allow_origins=[SHOP])(lambda: "r"), methods=["GET"]
+    )
+
+
+# -- loading: factories and callables that are not apps --------------------------------------------
+
+
+def make_app() -> FastAPI:
+    """A factory, as for ``uvicorn --factory``."""
+    app = FastAPI()
+    app.router.route_class = CORSRoute
+
+    @app.get("/built")
+    @cors(allow_origins=[SHOP])
+    async def built() -> str:
+        return "built"
+
+    return app
+
+
+def make_app_with(settings: dict[str, str]) -> FastAPI:
+    return make_app()
+
+
+def make_nothing() -> int:
+    return 42
+
+
+def broken_factory() -> FastAPI:
+    raise RuntimeError("the settings are missing")
+
+
+async def bare_asgi(scope: dict, receive: object, send: object) -> None:
+    """An ASGI application without routes: explain can run it, routes has nothing to list."""
+    await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+    await send({"type": "http.response.body", "body": b"bare"})  # type: ignore[operator]
+
+
+# -- a long list of origins ------------------------------------------------------------------------
+
+many_origins = FastAPI()
+many_origins.router.route_class = CORSRoute
+MANY = [f"https://tenant{i}.example.com" for i in range(12)]
+
+
+@many_origins.get("/tenants")
+@cors(allow_origins=MANY, allow_credentials=True)
+async def tenants() -> list[int]:
+    return []
+
+
+@many_origins.get("/one")
+@cors(allow_origins=[SHOP])
+async def one() -> list[int]:
+    return []

@@ -19,9 +19,14 @@ def test_errors_exit_1_and_name_the_route_and_the_fix():
     out = " ".join(result.stdout.split())  # undo the wrapping
     assert "error cors-middleware app Starlette's CORSMiddleware is installed" in out
     assert "error ignored-policy GET /plain plain_endpoint has a @cors policy" in out
-    assert "error shadowed-preflight GET /shadowed OPTIONS /{path:path} (options_everything)" in out
+    # one finding for the two routes behind the same catch-all
+    assert (
+        "error shadowed-preflight GET /shadowed and GET /me OPTIONS /{path:path} "
+        "(options_everything)"
+    ) in out
+    assert out.count("shadowed-preflight") == 1
     assert "error credentials-any-origin GET /me" in out
-    assert out.endswith("5 errors, 0 warnings")
+    assert out.endswith("4 errors, 0 warnings")
 
 
 def test_warnings_exit_0_unless_strict():
@@ -44,7 +49,25 @@ def test_json_and_script():
         "shadowed-preflight",
         "credentials-any-origin",
     }
-    assert all(set(f) == {"severity", "code", "where", "message"} for f in findings)
+    assert all(set(f) == {"severity", "code", "where", "routes", "message"} for f in findings)
+    (shadowed,) = [f for f in findings if f["code"] == "shadowed-preflight"]
+    assert shadowed["routes"] == ["GET /shadowed", "GET /me"]
+    assert shadowed["where"] == "GET /shadowed"
+    (plain,) = [f for f in findings if f["code"] == "ignored-policy"]
+    assert plain["routes"] == [plain["where"]] == ["GET /plain"]
+
+
+def test_identical_findings_on_many_routes_are_one_finding_listing_them():
+    result = run("check", "tests.cli_apps:many_shadowed")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("error    shadowed-preflight  GET /r0; GET /r1; GET /r2 and 2 more")
+    out = " ".join(result.stdout.split())
+    assert "5 routes: GET /r0; GET /r1; GET /r2; GET /r3; GET /r4" in out
+    assert out.endswith("1 error, 0 warnings")
+    (finding,) = json.loads(run("check", "tests.cli_apps:many_shadowed", "--json").stdout)
+    assert finding["routes"] == [f"GET /r{i}" for i in range(5)]
+    assert finding["where"] == "GET /r0"
 
 
 def test_mount_before_route():

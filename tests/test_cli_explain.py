@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from _cli import run
 
 APP = "tests.cli_apps:good"
+SHOP = "https://shop.example"
 
 
 def explain(*args: str, script: bool = False):
@@ -197,3 +199,58 @@ def test_usage_errors_exit_2():
     assert bad_method.returncode == 2
     assert "forbidden method" in bad_method.stderr
     assert explain("--origin", "x", "--method", "GET", "--path", "products").returncode == 2
+
+
+def test_characters_no_request_can_carry_are_usage_errors():
+    # A header value is bytes: fetch() throws for a code point above U+00FF, and no browser
+    # sends an Origin outside ASCII (IDN hosts go as punycode).
+    origin = explain("--origin", "https://пример.example", "--method", "GET", "--path", "/products")
+    assert origin.returncode == 2, origin.stdout + origin.stderr
+    assert "Traceback" not in origin.stderr
+    assert "error: origin 'https://пример.example' has characters beyond U+00FF" in origin.stderr
+    assert "a browser sends https://xn--e1afmkfd.example (the host in punycode)" in origin.stderr
+    # not an origin at all: the form to write instead
+    slash = explain("--origin", "https://пример.example/", "--method", "GET", "--path", "/")
+    assert slash.returncode == 2
+    assert "write it as a browser sends it, scheme://host[:port]" in slash.stderr
+    for header, expected in (
+        ("Accept: ☃", "the value of header 'Accept' has '☃' (U+2603)"),
+        ("X-A: ☃", "the value of header 'X-A' has '☃' (U+2603)"),
+        ("X-☃: a", "'X-☃' is not a valid header name"),
+    ):
+        result = explain(
+            "--origin", SHOP, "--method", "GET", "--path", "/products", "--header", header
+        )
+        assert result.returncode == 2, (header, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert f"error: {expected}" in result.stderr
+
+
+def test_latin_1_values_are_sent_as_bytes_and_explained():
+    # fetch() accepts a Latin-1 header value (one byte per character) and sends it.
+    result = explain(
+        "--origin", SHOP, "--method", "POST", "--path", "/orders", "--header", "Authorization: ü"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # An origin with a Latin-1 host is sent as written, and the explanation names the fix.
+    result = explain("--origin", "https://shöp.example", "--method", "POST", "--path", "/orders")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "browsers send it as https://xn--shp-tna.example" in result.stdout
+
+
+def test_python_api_raises_fetch_error_for_such_values():
+    from cli_apps import good
+
+    from cors_routes.browser import FetchError
+    from cors_routes.explain import explain as explain_api
+
+    with pytest.raises(FetchError, match=r"origin 'https://☃\.example' has characters"):
+        explain_api(good, origin="https://☃.example", method="GET", path="/products")
+    with pytest.raises(FetchError, match=r"origin 'https://пример\.example' has characters"):
+        explain_api(good, origin="https://пример.example", method="GET", path="/products")
+    with pytest.raises(FetchError, match=r"the value of header 'Accept' has '☃'"):
+        explain_api(good, origin=SHOP, method="GET", path="/products", headers=[("Accept", "☃")])
+    with pytest.raises(FetchError, match=r"contains NUL, CR or LF"):
+        explain_api(
+            good, origin=SHOP, method="GET", path="/products", headers=[("X-A", "a\r\nB: c")]
+        )

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from _cli import ROOT, run
+from cli_apps import MANY
 
 
 def rows(stdout: str) -> dict[str, list[str]]:
@@ -114,9 +115,131 @@ def test_usage_errors_exit_2():
         ("routes", "tests.cli_apps:missing"),
         ("routes", "tests.no_such_module:app"),
         ("routes", "tests.cli_apps:not_an_app"),
+        ("check", "tests.cli_apps:not_an_app"),
+        (
+            "explain",
+            "tests.cli_apps:not_an_app",
+            "--origin",
+            "https://a.example",
+            "--method",
+            "GET",
+            "--path",
+            "/",
+        ),
         ("routes",),
         ("frobnicate",),
     ):
         result = run(*args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert "error" in result.stderr
+
+
+def test_factory_is_called_with_no_arguments():
+    for command in (("routes",), ("check",)):
+        result = run(*command, "tests.cli_apps:make_app", "--factory")
+        assert result.returncode == 0, result.stderr
+    assert "/built" in run("routes", "tests.cli_apps:make_app", "--factory").stdout
+    explained = run(
+        "explain",
+        "tests.cli_apps:make_app",
+        "--factory",
+        "--origin",
+        "https://shop.example",
+        "--method",
+        "GET",
+        "--path",
+        "/built",
+    )
+    assert explained.returncode == 0, explained.stdout + explained.stderr
+    assert "ALLOWED" in explained.stdout
+
+
+def usage_error(*args: str) -> str:
+    result = run(*args)
+    assert result.returncode == 2, (args, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    return result.stderr.splitlines()[-1]
+
+
+def test_objects_that_are_not_apps_are_usage_errors():
+    # a factory without --factory: named as such
+    assert usage_error("routes", "tests.cli_apps:make_app") == (
+        "cors-routes: error: tests.cli_apps:make_app is not an ASGI application (function "
+        "make_app() -> 'FastAPI'): it cannot be called with (scope, receive, send); if it "
+        "builds the application, pass --factory"
+    )
+    assert usage_error("routes", "tests.cli_apps:not_an_app") == (
+        "cors-routes: error: tests.cli_apps:not_an_app is not an ASGI application: 42"
+    )
+    # an ASGI callable is an app, but one without routes gives the diagnostics nothing to read
+    for command in ("routes", "check"):
+        assert "tests.cli_apps:bare_asgi is an ASGI callable without routes" in usage_error(
+            command, "tests.cli_apps:bare_asgi"
+        )
+    # --factory on an app, on a function that needs arguments, on one returning a non-app
+    assert (
+        "tests.cli_apps:good is an application (FastAPI), not a function that builds one: "
+        "drop --factory" in usage_error("routes", "tests.cli_apps:good", "--factory")
+    )
+    assert "make_app_with cannot be called without arguments" in usage_error(
+        "check", "tests.cli_apps:make_app_with", "--factory"
+    )
+    assert usage_error("routes", "tests.cli_apps:make_nothing", "--factory") == (
+        "cors-routes: error: the factory tests.cli_apps:make_nothing returned 42, which is not "
+        "an ASGI application"
+    )
+
+
+def test_a_factory_that_fails_shows_its_traceback():
+    result = run("routes", "tests.cli_apps:broken_factory", "--factory")
+    assert result.returncode == 2
+    assert "RuntimeError: the settings are missing" in result.stderr
+    assert result.stderr.endswith(
+        "cors-routes: error: calling the factory tests.cli_apps:broken_factory failed (above)\n"
+    )
+
+
+def test_long_origin_lists_fold_to_the_terminal_width():
+    result = run("routes", "tests.cli_apps:many_origins", columns=160)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    table_lines = lines[: lines.index("")]
+    assert max(len(line) for line in table_lines) <= 160
+    header = table_lines[0]
+    column = header.index("CORS ORIGINS")
+    start = next(i for i, line in enumerate(table_lines) if line.startswith("/tenants"))
+    end = next(i for i, line in enumerate(table_lines) if line.startswith("/one"))
+    first, *continued = table_lines[start:end]
+    assert first.startswith("/tenants ")
+    assert len(continued) >= 2
+    # continuation lines hold only the rest of the list, starting in its column
+    assert all(line[:column].strip() == "" and line[column] != " " for line in continued)
+    pieces = [first[column:].split("  ")[0], *(line[column:] for line in continued)]
+    assert all(piece.endswith(",") for piece in pieces[:-1])
+    assert max(piece.count(", ") for piece in pieces) >= 1  # as many per line as fit
+    assert " ".join(pieces) == ", ".join(MANY)
+    # the other columns stay aligned on the row's first line
+    assert first[header.index("ALLOW METHODS") :].split() == ["GET", "(safelisted)", "yes", "600"]
+    assert rows(result.stdout)["/one"][3:] == [
+        "https://shop.example",
+        "GET",
+        "(safelisted)",
+        "no",
+        "600",
+    ]
+
+
+def test_an_item_longer_than_the_room_left_is_never_split():
+    result = run("routes", "tests.cli_apps:many_origins", columns=40)
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0]
+    column = header.index("CORS ORIGINS")
+    origins = [line[column:].split("  ")[0].rstrip(",") for line in result.stdout.splitlines()]
+    assert [origin for origin in origins if "tenant" in origin] == MANY
+
+
+def test_no_folding_when_the_width_is_unknown():
+    result = run("routes", "tests.cli_apps:many_origins")  # a pipe, COLUMNS unset
+    assert result.returncode == 0, result.stderr
+    assert rows(result.stdout)["/tenants"][3] == ", ".join(MANY)
