@@ -176,7 +176,11 @@ def _walk(
         kind = "websocket" if _is_websocket(route) else "http"
         found = marker(getattr(route, "endpoint", None))
         marked = found if isinstance(found, CORSPolicy) else None
-        policy, source, ignored = _policy(declared, kind, found, installation)
+        # Under install() the declared route decides (install serves a rebuilt copy with
+        # it); otherwise only the route that really serves can honour a policy.
+        policy, source, ignored = _policy(
+            declared if installation is not None else route, kind, found, installation
+        )
         yield RouteInfo(
             path=full,
             methods=_declared_methods(route),
@@ -206,7 +210,9 @@ def _policy(
     if kind == "websocket":
         # A WebSocket endpoint's @cors is enforced by the endpoint itself (an Origin check on
         # the handshake), whatever the route class or the installation.
-        return (found, FROM_DECORATOR, False) if isinstance(found, CORSPolicy) else (None, "", False)
+        return (
+            (found, FROM_DECORATOR, False) if isinstance(found, CORSPolicy) else (None, "", False)
+        )
     if installation is not None:
         policy = installation.policy_of(route)
         if policy is None:
