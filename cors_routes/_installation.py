@@ -25,17 +25,19 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from types import MethodType
+from typing import Any, TypeAlias, TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _route_index as index
 from ._dispatch import (
     EMPTY_BODY,
+    ORIGIN,
+    SEVERAL_ORIGINS,
     OriginValue,
     RouteCORS,
     preflight_asked,
-    request_origin,
 )
 from ._openapi import with_cors_extension
 from ._route_mixin import CORSRouteMixin, XCors
@@ -66,15 +68,10 @@ class _Unreported:
 _UNREPORTED = _Unreported()
 
 
-class _Served:
-    """What one request's serving route reported, and where the request was going."""
-
-    __slots__ = ("cors", "path", "root_path")
-
-    def __init__(self, path: str, root_path: str) -> None:
-        self.cors: RouteCORS | None | _Unreported = _UNREPORTED
-        self.path = path
-        self.root_path = root_path
+# What one request's serving route reported, and where the request was going:
+# [its RouteCORS (None: no CORS; _UNREPORTED), path, root_path]. A list, because building
+# one costs less than building an object, and one is built for every request.
+_Served: TypeAlias = list[Any]
 
 
 def install(
@@ -123,16 +120,17 @@ def install(
     _refuse_cors_middleware(app)
     installation = Installation(app, default, x_cors, lint)
     _installations[app] = installation
-    build_stack = app.build_middleware_stack  # type: ignore[attr-defined]
+    starlette_app: Any = app
+    build_stack = starlette_app.build_middleware_stack
 
     def build_middleware_stack() -> ASGIApp:
         return _Layer(build_stack(), installation)
 
     # Outside everything Starlette builds, ServerErrorMiddleware included, so that the
     # 500 it renders (or the app's own 500 handler) passes through the layer too.
-    app.build_middleware_stack = build_middleware_stack  # type: ignore[attr-defined]
-    if getattr(app, "middleware_stack", None) is not None:  # the app already served
-        app.middleware_stack = _Layer(app.middleware_stack, installation)  # type: ignore[attr-defined]
+    starlette_app.build_middleware_stack = build_middleware_stack
+    if getattr(starlette_app, "middleware_stack", None) is not None:  # it already served
+        starlette_app.middleware_stack = _Layer(starlette_app.middleware_stack, installation)
     return app
 
 
@@ -263,9 +261,9 @@ class Installation:
         if known is not None and known[0] is route:
             inner = known[1]
         elif isinstance(route, CORSRouteMixin):
-            inner = _bound(type(route)._route_handle, route)
+            inner = MethodType(type(route)._route_handle, route)
         else:
-            inner = _bound(type(route).handle, route)
+            inner = MethodType(type(route).handle, route)
         self._handles[id(route)] = (route, inner)
         vars(route)["handle"] = _reporting_handle(inner, entry.decision)
 
@@ -276,7 +274,10 @@ class Installation:
         if self.x_cors is None:
             return False
         changed = False
-        for holder in {id(entry.declared): entry.declared, id(entry.matcher): entry.matcher}.values():
+        for holder in {
+            id(entry.declared): entry.declared,
+            id(entry.matcher): entry.matcher,
+        }.values():
             if not hasattr(holder, "openapi_extra"):
                 continue
             extra = dict(holder.openapi_extra or {})
@@ -291,7 +292,7 @@ class Installation:
 
     # -- the answers ----------------------------------------------------------------------------
 
-    def preflight_cors(self, scope: Scope, method: str) -> RouteCORS | None | _Refused:
+    def preflight_cors(self, scope: Scope, method: str) -> RouteCORS | _Refused | None:
         """Who answers a preflight asking for ``method``: a route's CORS, ``REFUSED``, or
         None to let the app answer it as it would without cors_routes (the route that
         would serve it has no CORS)."""
@@ -314,7 +315,7 @@ class Installation:
     def response_cors(self, scope: Scope, served: _Served) -> RouteCORS | None:
         """The CORS of a response no route reported, as the router would have routed it."""
         level = self.level()
-        request = {**scope, "path": served.path, "root_path": served.root_path}
+        request = {**scope, "path": served[1], "root_path": served[2]}
         method = scope["method"]
         result = index.lookup(level, request, method)
         if isinstance(result, index.Redirect):
@@ -352,13 +353,6 @@ def _entry_methods(entry: index.Entry) -> frozenset[str] | None:
     return served_methods(entry.declared)
 
 
-def _bound(function: Callable[..., Any], route: Any) -> Callable[[Scope, Receive, Send], Any]:
-    def call(scope: Scope, receive: Receive, send: Send, _f: Any = function, _r: Any = route) -> Any:
-        return _f(_r, scope, receive, send)
-
-    return call
-
-
 def _reporting_handle(
     inner: Callable[[Scope, Receive, Send], Any], decision: RouteCORS | None
 ) -> Callable[[Scope, Receive, Send], Any]:
@@ -374,7 +368,7 @@ def _reporting_handle(
     ) -> Any:
         served = scope.get(_key)
         if served is not None:
-            served.cors = _decision
+            served[0] = _decision
         return _inner(scope, receive, send)
 
     return handle
@@ -415,19 +409,23 @@ class _Layer:
                     return
                 await self.app(scope, receive, send)  # a route without CORS: as if absent
                 return
-        origin = request_origin(scope)
-        served = _Served(scope["path"], scope.get("root_path", ""))
+        origin: OriginValue | None = None
+        for key, value in scope["headers"]:
+            if key == ORIGIN:
+                origin = SEVERAL_ORIGINS if origin is not None else value
+        served = [_UNREPORTED, scope["path"], scope.get("root_path", "")]
         scope[SERVED_KEY] = served
 
         # A plain function returning send's awaitable: every message passes through it.
         def send_with_cors(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                cors = served.cors
+                cors = served[0]
                 if cors is _UNREPORTED:
                     cors = installation.response_cors(scope, served)
                 if cors is not None:
-                    assert isinstance(cors, RouteCORS)
-                    extra = cors.origin_headers(scope, origin)
+                    extra = cors.static
+                    if extra is None:
+                        extra = cors.origin_headers(scope, origin)
                     if extra is None:
                         return _send_after_predicate(cors, scope, origin, message, send)
                     message = cors.start_message(message, extra)
@@ -452,5 +450,3 @@ def _log_no_route(scope: Scope, method: bytes) -> None:
         escape(method),
         escape(scope.get("path")),
     )
-
-

@@ -17,7 +17,8 @@ The model keeps the router's rules and only speeds up the search:
 - the first full match wins, else the first partial one (a 405), else the router's slash
   redirect, else FastAPI's low-priority routes, else 404, as in ``Router.app``.
 
-Nothing here changes a route; ``_installation`` builds the model and keeps it current.
+Nothing here changes a route. ``_installation`` builds the model of an installed app;
+``_preflight_routing`` one for the route classes, to find which route a preflight is for.
 """
 
 from __future__ import annotations
@@ -27,15 +28,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Host, Match, Mount, Route, WebSocketRoute
-
-try:
-    from starlette._utils import get_route_path
-except ImportError:  # pragma: no cover - Starlette lines before get_route_path
-
-    def get_route_path(scope: Any) -> str:
-        return str(scope["path"])
-
+from starlette.types import Scope
 
 _FULL = Match.FULL
 _PARTIAL = Match.PARTIAL
@@ -78,7 +73,9 @@ class Entry:
     child: Level | None = None
     """A mount's or host's routable app, modelled in turn; None for an opaque app."""
     decision: Any = None
-    """What ``_installation`` attaches: the route's CORS answer."""
+    """What the model's user attaches: the route's CORS answer."""
+    level: Level | None = None
+    """The router level the entry belongs to."""
 
     def match(self, route_path: str, method: str, scope: Callable[[], dict[str, Any]]) -> Match:
         if self.kind == ROUTE:
@@ -202,13 +199,13 @@ _NOT_FOUND = NotFound()
 _LOW_PRIORITY = LowPriority()
 
 
-def lookup(level: Level, scope: dict[str, Any], method: str) -> Result:
+def lookup(level: Level, scope: Scope, method: str) -> Result:
     """What the router of ``level`` does with ``scope`` if its method were ``method``."""
     return _lookup(level, scope, method, scope["path"], scope.get("root_path", ""), 0)
 
 
 def _lookup(
-    level: Level, scope: dict[str, Any], method: str, path: str, root_path: str, depth: int
+    level: Level, scope: Scope, method: str, path: str, root_path: str, depth: int
 ) -> Result:
     if level.root_path:
         root_path = level.root_path
@@ -310,12 +307,15 @@ def _build_level(
         on_entry(entry)
         entries.append(entry)
     root_path = getattr(app, "root_path", None) if app is not router else None
-    return Level(
+    level = Level(
         router=router,
         entries=entries,
         redirect_slashes=bool(getattr(router, "redirect_slashes", True)),
         root_path=root_path if isinstance(root_path, str) and root_path else None,
     )
+    for entry in entries:
+        entry.level = level
+    return level
 
 
 def _watch(router: Any, watched: list[tuple[Any, Any, int]]) -> None:
@@ -327,8 +327,8 @@ def _watch(router: Any, watched: list[tuple[Any, Any, int]]) -> None:
 def is_current(watched: list[tuple[Any, Any, int]]) -> bool:
     """Whether no router the model was built from has gained, lost or swapped routes."""
     for router, routes, length in watched:
-        current = getattr(router, "routes", None)
-        if current is not routes or len(routes) != length:
+        current: Any = getattr(router, "routes", None)
+        if current is not routes or len(current) != length:
             return False
     return True
 
@@ -375,16 +375,14 @@ def _entry(
         return Entry(order, HOST, matcher, served, declared, f"host {matcher.host}")
     regex = getattr(matcher, "path_regex", None)
     path = getattr(matcher, "path", None)
-    if matcher is not declared and not isinstance(matcher, BaseRoute) and not _is_stock(
-        declared, stock
+    if (
+        matcher is not declared
+        and not isinstance(matcher, BaseRoute)
+        and not _is_stock(declared, stock)
     ):
         # An included APIRoute whose class matches in its own way.
         return Entry(order, OTHER, _IncludedMatcher(declared, matcher), served, declared, "")
-    if (
-        _is_stock(matcher, stock)
-        and isinstance(regex, re.Pattern)
-        and isinstance(path, str)
-    ):
+    if _is_stock(matcher, stock) and isinstance(regex, re.Pattern) and isinstance(path, str):
         methods = getattr(matcher, "methods", None)
         return Entry(
             order,
@@ -400,11 +398,7 @@ def _entry(
 
 
 def _is_stock(route: Any, stock: frozenset[Any]) -> bool:
-    # A CORS route's own preflight-aware matches() counts as stock: install() removes it.
-    own = getattr(route, "__dict__", {}).get("matches")
-    return type(route).matches in stock and (
-        own is None or getattr(own, "__cors_routes_preflight__", False)
-    )
+    return type(route).matches in stock and "matches" not in getattr(route, "__dict__", {})
 
 
 def _routable(app: Any) -> Any:

@@ -1,33 +1,30 @@
 """What a CORS route adds to a framework route class, shared by the FastAPI and Starlette ones.
 
-Only two hooks of a route are used, both public: ``matches`` (a preflight must reach the
-route that serves the method it asks for, although the route does not serve OPTIONS) and
-``handle`` (preflights are answered there, and every response is sent through it). A route
-without a policy keeps the framework's own hooks untouched, so it answers exactly as the
-framework's route class would.
+Only one hook of a route is used, and it is public: ``handle``. The router sends an OPTIONS
+request to the first route on its path (none serves OPTIONS, so the first partial match);
+if that is a CORS route, it finds the route that serves the method the preflight asks for
+(``_preflight_routing``) and that route's policy answers. Every other response of a route
+with a policy is sent through it with its CORS headers. ``matches`` is the framework's own,
+so routing costs exactly what it costs without cors_routes, and a route without a policy
+answers exactly as the framework's route class would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from types import MethodType
 from typing import Any, ClassVar, Literal
 
-from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from ._dispatch import RouteCORS, preflight_method
+from ._dispatch import EMPTY_BODY, Asked, RouteCORS, preflight_asked
+from ._preflight_routing import resolve_preflight
 from ._served_methods import served_methods
 from .decorators import resolve_endpoint
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
 
 XCors = bool | Literal["without-origins"]
-
-# Module-level names: matches() runs for every route a request passes on its way, and a
-# global is cheaper to load than an Enum member.
-_NONE = Match.NONE
-_PARTIAL = Match.PARTIAL
-_FULL = Match.FULL
 
 
 class CORSRouteMixin:
@@ -42,9 +39,8 @@ class CORSRouteMixin:
     cors_opted_out: bool
     path: str
     methods: set[str] | None
-    # The framework's own hooks, set by each concrete class.
+    # The framework's own hook, set by each concrete class.
     _route_handle: ClassVar[Callable[[Any, Scope, Receive, Send], Any]]
-    _route_matches: ClassVar[Callable[[Any, Scope], tuple[Match, Scope]]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -74,52 +70,30 @@ class CORSRouteMixin:
         methods = served_methods(self)
         name = f"{', '.join(sorted(methods)) if methods else 'any method'} {self.path}"
         route_handle = type(self)._route_handle
-        self.cors = RouteCORS(policy, methods, name, _bound(route_handle, self))
-        # Only a route with a policy takes part in preflight routing, through a matches()
-        # of its own instance: every other route keeps the framework's, at no cost.
-        vars(self)["matches"] = _preflight_aware(type(self)._route_matches, self, methods)
+        self.cors = RouteCORS(policy, methods, name, MethodType(route_handle, self))
 
     # Not a coroutine function: it returns the awaitable it delegates to, which saves a
     # coroutine per request on the hot path (the caller awaits it all the same).
     def handle(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
-        cors = self.cors
-        if cors is None or scope["type"] != "http":
+        if scope["type"] != "http":
             return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
-        return cors.handle(scope, receive, send)  # type: ignore[return-value]
+        if scope["method"] == "OPTIONS":
+            asked = preflight_asked(scope)
+            if asked is not None:
+                return self._preflight(scope, receive, send, asked)
+        cors = self.cors
+        if cors is None:
+            return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
+        return cors.handle(scope, receive, send)
 
-
-def _bound(function: Callable[..., Any], route: Any) -> Callable[[Scope, Receive, Send], Any]:
-    def call(scope: Scope, receive: Receive, send: Send, _f: Any = function, _r: Any = route) -> Any:
-        return _f(_r, scope, receive, send)
-
-    return call
-
-
-def _preflight_aware(
-    route_matches: Callable[[Any, Scope], tuple[Match, Scope]],
-    route: Any,
-    methods: frozenset[str] | None,
-) -> Callable[[Scope], tuple[Match, Scope]]:
-    """The route's ``matches``: the framework's, plus preflight dispatch.
-
-    It runs for every request that passes the route, so the common case (the method is not
-    OPTIONS, or the path does not match) costs one call and two comparisons; the route and
-    the framework's method are default arguments, the cheapest names to load.
-    """
-
-    def matches(
-        scope: Scope, _matches: Any = route_matches, _route: Any = route
-    ) -> tuple[Match, Scope]:
-        result: tuple[Match, Scope] = _matches(_route, scope)
-        if result[0] is _NONE or scope["method"] != "OPTIONS":
-            return result
-        # A preflight goes to the route that serves the method it asks for, as the actual
-        # request will; others on the same path let it pass (even one that serves OPTIONS).
-        method = preflight_method(scope)
-        if method is None:
-            return result
-        served = methods is None or method in methods
-        return (_FULL if served else _PARTIAL), result[1]
-
-    matches.__cors_routes_preflight__ = True  # type: ignore[attr-defined]
-    return matches
+    async def _preflight(self, scope: Scope, receive: Receive, send: Send, asked: Asked) -> None:
+        """A preflight the router sent here: the route that serves the method it asks for
+        answers it, as the actual request will reach that route; without a policy there, the
+        framework's route answers as it would (a 405, or the route's OPTIONS endpoint)."""
+        cors = resolve_preflight(self, scope, asked[1].decode("latin-1"))
+        if cors is None:
+            await self._route_handle(scope, receive, send)
+            return
+        status, headers = await cors.preflight(scope, asked)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(EMPTY_BODY)

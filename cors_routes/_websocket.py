@@ -105,7 +105,9 @@ async def check_in_guard(policy: CORSPolicy, websocket: WebSocket, endpoint_name
     return False
 
 
-def install_gate(guard: Callable[..., Any], endpoint: Callable[..., Any], policy: CORSPolicy) -> None:
+def install_gate(
+    guard: Callable[..., Any], endpoint: Callable[..., Any], policy: CORSPolicy
+) -> None:
     """Give ``guard`` a signature that makes FastAPI run the origin check first.
 
     Only when FastAPI is already imported (a Starlette app never loads it for this). The
@@ -229,11 +231,10 @@ def _guarded_class(endpoint: type, policy: CORSPolicy, name: str) -> type:
     async def dispatch(self: Any) -> None:
         websocket = WebSocket(self.scope, receive=self.receive, send=self.send)
         if await check_in_guard(policy, websocket, name):
-            await super(guarded, self).dispatch()
+            await endpoint.dispatch(self)  # type: ignore[attr-defined]
 
-    guarded = type(
+    return type(
         endpoint.__name__,
         (endpoint,),
         {"dispatch": dispatch, "__module__": endpoint.__module__, "__qualname__": name},
     )
-    return guarded

@@ -21,7 +21,6 @@ class CORSRoute(CORSRouteMixin, APIRoute):
     """
 
     _route_handle = APIRoute.handle
-    _route_matches = APIRoute.matches
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         endpoint, policy = self._resolve_endpoint(endpoint)

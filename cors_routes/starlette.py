@@ -17,7 +17,6 @@ class CORSRoute(CORSRouteMixin, Route):
     """
 
     _route_handle = Route.handle
-    _route_matches = Route.matches
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         endpoint, policy = self._resolve_endpoint(endpoint)

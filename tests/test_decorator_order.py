@@ -58,7 +58,9 @@ ORDERS = ["guard above @cors", "guard below @cors"]
 
 
 def fastapi_admin_app(order: str, mode: str) -> FastAPI:
-    app = FastAPI(middleware=[Middleware(AuthenticationMiddleware, backend=HeaderAuth())])
+    app = FastAPI(
+        openapi_url=None, middleware=[Middleware(AuthenticationMiddleware, backend=HeaderAuth())]
+    )
     router = APIRouter(route_class=CORSRoute) if mode == "route class" else APIRouter()
     stack = _both_orders(requires("admin"))[order]
 
@@ -90,7 +92,9 @@ def starlette_admin_app(order: str, mode: str) -> Starlette:
 
 @pytest.mark.parametrize("mode", ["route class", "install"])
 @pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("make", [fastapi_admin_app, starlette_admin_app], ids=["fastapi", "starlette"])
+@pytest.mark.parametrize(
+    "make", [fastapi_admin_app, starlette_admin_app], ids=["fastapi", "starlette"]
+)
 def test_requires_runs_and_the_policy_applies(make, order, mode):
     client = TestClient(make(order, mode))
     anonymous = client.get("/stats", headers={"Origin": APP})
@@ -103,9 +107,7 @@ def test_requires_runs_and_the_policy_applies(make, order, mode):
     assert admin.headers["access-control-allow-credentials"] == "true"
     other = client.get("/stats", headers={"Origin": "https://default.example", "x-admin": "yes"})
     assert "access-control-allow-origin" not in other.headers  # the @cors policy, not a default
-    pre = client.options(
-        "/stats", headers={"Origin": APP, "Access-Control-Request-Method": "GET"}
-    )
+    pre = client.options("/stats", headers={"Origin": APP, "Access-Control-Request-Method": "GET"})
     assert pre.status_code == 204
     assert pre.headers["access-control-allow-origin"] == APP
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, event, given, settings
@@ -108,8 +107,11 @@ def templates(draw: Any) -> str:
             if convertor == "path" and index < 2:
                 convertor = "str"
             name = next(names)
-            parts.append(f"{{{name}}}" if convertor == "str" and draw(st.booleans()) else
-                         f"{{{name}:{convertor}}}")
+            parts.append(
+                f"{{{name}}}"
+                if convertor == "str" and draw(st.booleans())
+                else f"{{{name}:{convertor}}}"
+            )
             if convertor == "path":
                 break
     path = "/" + "/".join(parts)
@@ -144,16 +146,25 @@ def item_specs(framework: str, depth: int, allow_late: bool) -> st.SearchStrateg
     options = [leaf, leaf, leaf]
     if framework == "fastapi":
         options.append(
-            st.builds(RouterSpec, prefix=st.sampled_from(["", "/a", "/b", "/items"]),
-                      items=children, late=st.just(False) if not allow_late else st.booleans())
+            st.builds(
+                RouterSpec,
+                prefix=st.sampled_from(["", "/a", "/b", "/items"]),
+                items=children,
+                late=st.just(False) if not allow_late else st.booleans(),
+            )
         )
-    options.append(st.builds(MountSpec, path=prefix, kind=st.sampled_from(["router", "app"]),
-                             items=children))
-    options.append(st.builds(MountSpec, path=prefix, kind=st.just("opaque"),
-                             ident=st.builds(_ident)))
+    options.append(
+        st.builds(MountSpec, path=prefix, kind=st.sampled_from(["router", "app"]), items=children)
+    )
+    options.append(
+        st.builds(MountSpec, path=prefix, kind=st.just("opaque"), ident=st.builds(_ident))
+    )
     if depth == 0:
-        options.append(st.builds(HostSpec, host=st.sampled_from(["h1.example", "{sub}.h2.example"]),
-                                 items=children))
+        options.append(
+            st.builds(
+                HostSpec, host=st.sampled_from(["h1.example", "{sub}.h2.example"]), items=children
+            )
+        )
     return st.one_of(*options)
 
 
@@ -248,7 +259,9 @@ def _fill_fastapi(router: APIRouter, items: list[Any], late: list[Any], routes: 
 
             def add(item: RouteSpec = item, route_class: Any = route_class) -> None:
                 router.add_api_route(
-                    item.path, _decorated(item), methods=item.methods,
+                    item.path,
+                    _decorated(item),
+                    methods=item.methods,
                     route_class_override=route_class,
                 )
 
@@ -487,10 +500,16 @@ def test_the_model_follows_a_route_added_to_an_included_router_after_install():
 
     async def run() -> tuple[Answer, Answer]:
         asked = {"access-control-request-method": "PUT", "host": "testserver"}
-        yes = await _send(app, "OPTIONS", "/api/first", {"origin": "https://second.example", **asked}, "")
-        no = await _send(app, "OPTIONS", "/api/first", {"origin": "https://first.example", **asked}, "")
+        yes = await _send(
+            app, "OPTIONS", "/api/first", {"origin": "https://second.example", **asked}, ""
+        )
+        no = await _send(
+            app, "OPTIONS", "/api/first", {"origin": "https://first.example", **asked}, ""
+        )
         return yes, no
 
     yes, no = asyncio.run(run())
-    assert yes.status == 204 and yes.headers["access-control-allow-origin"] == "https://second.example"
+    assert (
+        yes.status == 204 and yes.headers["access-control-allow-origin"] == "https://second.example"
+    )
     assert no.status == 403

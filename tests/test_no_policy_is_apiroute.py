@@ -97,8 +97,14 @@ def answers(app) -> list[tuple]:
     for method, path, headers in itertools.product(METHODS, PATHS, REQUEST_HEADERS):
         response = client.request(method, path, headers=headers, follow_redirects=False)
         result.append(
-            (method, path, tuple(headers.items()), response.status_code,
-             tuple(response.headers.raw), response.content)
+            (
+                method,
+                path,
+                tuple(headers.items()),
+                response.status_code,
+                tuple(response.headers.raw),
+                response.content,
+            )
         )
     return result
 

@@ -100,8 +100,13 @@ def test_several_origin_lines_are_marked_by_a_value_no_request_can_send():
     # must never equal one, or a request could pass itself off as that case.
     assert not isinstance(SEVERAL_ORIGINS, (bytes, str))
     one = {"headers": [(b"origin", b"\x00multiple"), (b"access-control-request-method", b"GET")]}
-    two = {"headers": [(b"origin", b"https://a"), (b"origin", b"https://b"),
-                       (b"access-control-request-method", b"GET")]}
+    two = {
+        "headers": [
+            (b"origin", b"https://a"),
+            (b"origin", b"https://b"),
+            (b"access-control-request-method", b"GET"),
+        ]
+    }
     assert preflight_asked(one)[0] == b"\x00multiple"
     assert preflight_asked(two)[0] is SEVERAL_ORIGINS
     assert preflight_asked(one) != preflight_asked(two)
