@@ -150,6 +150,7 @@ def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
                     "kind": info.kind,
                     "route_class": info.route_class,
                     "name": info.name,
+                    "source": info.source or None,
                     "cors": cors,
                 }
             )
@@ -158,12 +159,12 @@ def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         return 0
     style = Style(out)
     rows = [_route_row(info) for info in routes]
-    headers = ["PATH", "METHODS", "ROUTE CLASS", "CORS ORIGINS", "ALLOW METHODS", "ALLOW HEADERS"]
-    headers += ["CREDENTIALS", "MAX-AGE"]
+    headers = ["PATH", "METHODS", "ROUTE CLASS", "POLICY FROM", "CORS ORIGINS", "ALLOW METHODS"]
+    headers += ["ALLOW HEADERS", "CREDENTIALS", "MAX-AGE"]
     # Long origin lists wrap to the terminal's width (COLUMNS if set); not folded when the
     # output is not a terminal and COLUMNS is unset.
     width = shutil.get_terminal_size((0, 0)).columns
-    out.write(table(headers, rows, style, width=width, fold=3) + "\n")
+    out.write(table(headers, rows, style, width=width, fold=4) + "\n")
     with_cors = sum(info.policy is not None for info in routes)
     out.write(style(f"\n{len(routes)} routes, {with_cors} with CORS\n", "dim"))
     return 0
@@ -185,7 +186,7 @@ def _route_row(info: Any) -> list[str]:
             what = "IGNORED @cors (see check)"
         else:
             what = "no CORS"
-        return [info.path, methods, route_class, what, "", "", "", ""]
+        return [info.path, methods, route_class, info.source or "-", what, "", "", "", ""]
     origins = list(policy.allow_origins)
     if policy.allow_origin_regex is not None:
         origins.append(f"regex {policy.allow_origin_regex}")
@@ -196,6 +197,7 @@ def _route_row(info: Any) -> list[str]:
         info.path,
         methods,
         route_class,
+        info.source,
         ", ".join(origins) or "(none)",
         "*" if allowed is None else ", ".join(sorted(allowed)),
         ", ".join(policy.allow_headers) or "(safelisted)",

@@ -177,6 +177,22 @@ async def _why(
 ) -> str | None:
     """The cause in the app's terms, or None to keep the browser's own reason."""
     path = urlsplit(fetch.url).path
+    if sent.status in _REDIRECTS:
+        # A redirect is the router's (or the endpoint's) answer whatever route the path
+        # nearly matches: say so first, with what fixes it.
+        location = dict(sent.headers).get("location", "?")
+        what = "preflight" if sent.method == "OPTIONS" else "response"
+        fix = f"call {location} directly (mind the trailing slash)"
+        if not any(info.installed for info in routes):
+            fix += (
+                ", or let the redirect carry its target's CORS answer: install(app, "
+                "default=...) does, as does app.add_middleware(CORSSlashRedirects)"
+            )
+        return (
+            f"the {what} is a {sent.status} redirect to {location}, which carries no CORS "
+            f"headers{' (a preflight must never be redirected)' if what == 'preflight' else ''}"
+            f": {fix}"
+        )
     if target is None:
         return _no_route(routes, fetch.method, path)
     if sent.route is None and any(is_cors_middleware(cls) for cls in target.middleware):
@@ -184,6 +200,24 @@ async def _why(
             f"Starlette's CORSMiddleware answered before routing, so the policy of "
             f"{target.label()} ({target.name}) was never asked: remove the middleware "
             "(cors-routes check reports it)"
+        )
+    policy = target.policy
+    if policy is None:
+        # Before any reasoning about which route answered: a route without a policy
+        # answers no cross-origin request, whoever else is on its path.
+        if target.opted_out:
+            why, fix = "it opted out with @no_cors", "remove @no_cors"
+        elif target.installed:
+            why, fix = "install() was given no default", "give it one with @cors(...)"
+        elif target.ignored_policy is not None:
+            why = f"its @cors is ignored by its route class {target.route_class}"
+            fix = "serve it with a CORS route class, or use install(app, default=...)"
+        else:
+            why = "it has no @cors and its route class has no default"
+            fix = "give it one with @cors(...), or install(app, default=...) for the whole app"
+        return (
+            f"this route has no CORS policy ({target.route_class}): {target.label()} "
+            f"({target.name}) answers no cross-origin request, because {why}: {fix}"
         )
     responder = next((info for info in routes if info.route is sent.route), None)
     if (
@@ -193,23 +227,10 @@ async def _why(
         and responder.route is not target.route
     ):
         return (
-            f"the preflight was answered by {responder.label()} ({responder.name}), declared "
-            f"before {target.label()}, so the policy of {target.name} is never asked: move "
-            "that route after it, or drop it"
-        )
-    if sent.status in _REDIRECTS:
-        location = dict(sent.headers).get("location", "?")
-        what = "preflight" if sent.method == "OPTIONS" else "response"
-        return (
-            f"the {what} is a {sent.status} redirect to {location}, which carries no CORS "
-            f"headers: call {location} directly (mind the trailing slash)"
-        )
-    policy = target.policy
-    if policy is None:
-        why = "it opted out with @no_cors" if target.opted_out else "it has no CORS policy"
-        return (
-            f"{target.label()} ({target.name}) answers no cross-origin request: {why}; give it "
-            "one with @cors(...) on a CORSRoute"
+            f"the preflight was answered by {responder.label()} ({responder.name}), "
+            f"so the policy of {target.name} ({target.label()}) is never asked: drop that "
+            "route (cors-routes check names it), or use install(app, default=...), which "
+            "answers preflights before routing"
         )
     if sent.status >= 500 and check.step in ("origin", "status"):
         return None

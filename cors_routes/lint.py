@@ -115,6 +115,7 @@ def check_app(app: Any, *, call_async_predicates: bool = True) -> list[Finding]:
         [
             *_cors_middleware(app, routes),
             *_ignored_policies(routes),
+            *_uncovered_routes(app, routes),
             *_shadowed_preflights(routes),
             *_slash_redirects(routes),
             *_suspicious_policies(routes, call_async_predicates),
@@ -170,6 +171,51 @@ def _ignored_policies(routes: list[RouteInfo]) -> Iterator[Finding]:
             f"{info.name} has a @cors policy but its route class {info.route_class} does not "
             f"honour it, so it answers without CORS headers (or fails): {fix}",
         )
+
+
+# -- routes without CORS in an app that has CORS routes ------------------------------------------
+
+
+def _uncovered_routes(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
+    """Without install(), every HTTP route that has no policy (and did not opt out) in an
+    app where others have one: typically the routers a migration from CORSMiddleware missed
+    (other modules' APIRouter()s, a library's router). FastAPI's own docs and OpenAPI
+    routes are a warning: nothing can decorate them, and few apps read them cross-origin."""
+    http = [info for info in routes if info.kind == "http"]
+    if any(info.installed for info in http) or not any(info.policy for info in http):
+        return
+    docs = _docs_paths(unwrap(app)[1])
+    for info in http:
+        if info.policy is not None or info.opted_out or info.ignored_policy is not None:
+            continue
+        if info.methods is not None and not info.methods - {"OPTIONS"}:
+            continue  # an OPTIONS handler: browsers send OPTIONS only as preflights
+        if info.path in docs:
+            yield Finding(
+                WARNING,
+                "uncovered-route",
+                info.label(),
+                "FastAPI's docs and OpenAPI routes have no CORS policy, so a page on another "
+                "origin cannot read them: install(app, default=CORSPolicy(...)) covers them",
+            )
+            continue
+        yield Finding(
+            ERROR,
+            "uncovered-route",
+            info.label(),
+            f"has no CORS policy ({info.route_class}) in an app whose other routes have one, "
+            "so browsers on other origins are refused there (routes declared on another "
+            "APIRouter, a library's router): give the whole app a default with "
+            "install(app, default=CORSPolicy(...)), serve it with a CORS route class, or mark "
+            "it @no_cors if it must have none",
+        )
+
+
+def _docs_paths(app: Any) -> frozenset[str]:
+    names = ("openapi_url", "docs_url", "redoc_url", "swagger_ui_oauth2_redirect_url")
+    return frozenset(
+        value for value in (getattr(app, name, None) for name in names) if isinstance(value, str)
+    )
 
 
 # -- preflights that never reach their CORS route ----------------------------------------------
@@ -262,67 +308,144 @@ def _covers(earlier: RouteInfo, later: RouteInfo) -> bool:
 
 
 def _shadowed_preflights(routes: list[RouteInfo]) -> Iterator[Finding]:
-    # What can take an OPTIONS request before a CORS route: a mount, or a route serving any
-    # method (a class endpoint) or OPTIONS, unless it has a policy itself (those let a
-    # preflight for a method they do not serve pass). A route without a policy takes no
-    # part in preflight routing, whatever its class.
-    catchers = [
-        (index, info)
-        for index, info in enumerate(routes)
-        if info.kind == "mount"
-        or (
-            info.kind == "http"
-            and info.policy is None
-            and (info.methods is None or "OPTIONS" in info.methods)
-        )
-    ]
+    """Route classes only (install() answers preflights before routing): a preflight goes
+    where the router sends an OPTIONS request, and only a CORS route there finds the
+    route whose policy answers it."""
+    neighbours = _Neighbours(routes)
     for index, info in enumerate(routes):
-        if info.policy is None or info.kind != "http":
+        if info.policy is None or info.kind != "http" or info.installed:
             continue
-        yield from _taken_by_earlier_route(routes[:index], info)
-        for before, catcher in catchers:
-            if before >= index:
-                break
-            if catcher.kind == "mount":
-                if catcher.path in info.mount_paths or not any(
-                    catcher.regex.match(sample) for sample in _samples_against(info, catcher)
-                ):
-                    continue
-                yield Finding(
-                    ERROR,
-                    "shadowed-route",
-                    info.label(),
-                    f"{catcher.label()} is declared before it and takes every request under "
-                    f"{catcher.path}, preflights included, so this route is never reached: "
-                    "declare the route before the mount",
-                )
-                break
-            shared = _common_path(catcher, info)
-            if shared is not None:
-                what = "serves every method" if catcher.methods is None else "serves OPTIONS"
-                which = (
-                    "every preflight for this route"
-                    if _covers(catcher, info)
-                    else f"this route's preflights for paths such as {shared}"
-                )
-                yield Finding(
-                    ERROR,
-                    "shadowed-preflight",
-                    info.label(),
-                    f"{catcher.label()} ({catcher.name}) is declared before it and {what}, "
-                    f"so it answers {which}, and this route's policy is never asked: drop "
-                    "that route (preflights are answered automatically) or declare it after "
-                    "the CORS routes",
-                )
-                break
+        near = neighbours.of(info)
+        earlier = [entry for entry in near if entry.order < index]
+        mount = _earlier_mount(earlier, info)
+        if mount is not None:
+            yield Finding(
+                ERROR,
+                "shadowed-route",
+                info.label(),
+                f"{mount.label()} is declared before it and takes every request under "
+                f"{mount.path}, preflights included, so this route is never reached: "
+                "declare the route before the mount",
+            )
+            continue
+        taken = list(_taken_by_earlier_route(earlier, info))
+        yield from taken
+        finding = None if taken else _preflight_taken(near, info)
+        if finding is not None:
+            yield finding
 
 
-def _taken_by_earlier_route(earlier: list[RouteInfo], info: RouteInfo) -> Iterator[Finding]:
+def _earlier_mount(earlier: list[_Ordered], info: RouteInfo) -> _Ordered | None:
+    for entry in earlier:
+        if entry.kind != "mount" or entry.path in info.mount_paths:
+            continue
+        if any(entry.regex.match(sample) for sample in _samples_against(info, entry.info)):
+            return entry
+    return None
+
+
+class _Neighbours:
+    """The routes of the same router level that may share a path with a route, in order
+    (bucketed by the first path segment, so a large app is not compared pair by pair)."""
+
+    def __init__(self, routes: list[RouteInfo]) -> None:
+        self._buckets: dict[tuple[tuple[str, ...], str | None], list[_Ordered]] = {}
+        for order, info in enumerate(routes):
+            if info.kind not in ("http", "mount"):
+                continue
+            level = info.mount_paths
+            self._buckets.setdefault((level, _first_segment(info.path)), []).append(
+                _Ordered(order, info)
+            )
+
+    def of(self, info: RouteInfo) -> list[_Ordered]:
+        level = info.mount_paths
+        first = _first_segment(info.path)
+        found = list(self._buckets.get((level, None), ()))
+        if first is not None:
+            found += self._buckets.get((level, first), ())
+        else:
+            for (other_level, _), bucket in self._buckets.items():
+                if other_level == level:
+                    found += bucket
+        unique = {id(entry.info): entry for entry in found}
+        return sorted(unique.values(), key=lambda entry: entry.order)
+
+
+@dataclass(frozen=True)
+class _Ordered:
+    order: int
+    info: RouteInfo
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.info, name)
+
+
+def _first_segment(path: str) -> str | None:
+    """The first path segment when it is literal; None when a parameter may start there."""
+    segment = path.split("/")[1] if path.count("/") >= 1 else ""
+    if "{" in segment:
+        return None
+    return segment if path.count("/") >= 2 or segment else None
+
+
+def _preflight_taken(near: list[_Ordered], info: RouteInfo) -> Finding | None:
+    """The route the router sends this route's preflights to, when it is not a CORS route.
+
+    For an OPTIONS request the router takes the first route that serves OPTIONS (or every
+    method, as a mount or a class endpoint does), wherever it is declared, else the first
+    route whose path matches; a CORS route there finds the right policy, any other answers
+    itself.
+    """
+    for sample in sample_paths(info.path)[:16]:
+        on_path = [entry for entry in near if entry.regex.match(sample)]
+        catchers = [
+            entry
+            for entry in on_path
+            if entry.kind == "mount" or entry.methods is None or "OPTIONS" in entry.methods
+        ]
+        pick = catchers[0] if catchers else (on_path[0] if on_path else None)
+        if pick is None or pick.info is info or pick.is_cors_route:
+            continue
+        if pick.kind == "mount":
+            what = f"{pick.label()} takes every request under {pick.path}"
+            fix = "declare the route before the mount, or mount the app elsewhere"
+        elif catchers:
+            what = (
+                f"{pick.label()} ({pick.name}) serves "
+                + ("every method" if pick.methods is None else "OPTIONS")
+                + " there, and the router prefers it for an OPTIONS request wherever it is "
+                "declared"
+            )
+            fix = "drop that route (preflights are answered automatically) or use install()"
+        else:
+            what = (
+                f"{pick.label()} ({pick.name}), a {pick.route_class} without CORS, is the "
+                "first route on that path, where the router sends an OPTIONS request"
+            )
+            fix = (
+                "serve it with the same CORS route class (a route without a policy answers "
+                "as APIRoute does), or use install(app, default=...), which answers "
+                "preflights before routing"
+            )
+        paths = "" if _covers(pick.info, info) else f" for paths such as {sample}"
+        return Finding(
+            ERROR,
+            "shadowed-preflight",
+            info.label(),
+            f"its preflights{paths} never reach cors_routes: {what}, so it answers them "
+            f"itself and this route's policy is never asked: {fix}",
+        )
+    return None
+
+
+def _taken_by_earlier_route(earlier: list[_Ordered], info: RouteInfo) -> Iterator[Finding]:
     """A route without a policy (any class, @no_cors included), earlier on a path this one
     matches too, serving one of its methods: the actual request goes there (no CORS
-    headers) although the preflight is granted here."""
+    headers), and so does its preflight; this route's policy answers neither."""
     served = info.methods or frozenset()
-    for other in earlier:
+    for entry in earlier:
+        other = entry.info
         if other.kind != "http" or other.policy is not None or other.methods is None:
             continue
         common = (other.methods & served) - {"HEAD", "OPTIONS"}
@@ -342,9 +465,9 @@ def _taken_by_earlier_route(earlier: list[RouteInfo], info: RouteInfo) -> Iterat
             "shadowed-route",
             info.label(),
             f"{other.label()} ({other.name}) is declared before it {where} and serves "
-            f"{', '.join(sorted(common))}, so those requests reach it, without CORS headers, "
-            "while their preflights are granted by this route: remove the duplicate or give "
-            "it the policy",
+            f"{', '.join(sorted(common))}, so those requests (and their preflights) reach it, "
+            "without CORS, and this route's policy never answers them: remove the duplicate "
+            "or give it the policy",
         )
         return
 
@@ -364,6 +487,8 @@ def _slash_redirects(routes: list[RouteInfo]) -> Iterator[Finding]:
     for info in routes:
         if info.policy is None or info.kind != "http" or not info.redirect_slashes:
             continue
+        if info.installed:
+            continue  # install() gives the redirect its target's answer
         if _has_slash_redirect_middleware(info):
             continue
         if info.path == "/" or not info.path.endswith("/"):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
-from cors_routes import CORSPolicy, CORSRoute, cors, no_cors
+from cors_routes import CORSPolicy, CORSRoute, cors, install, no_cors
 from cors_routes.starlette import CORSRoute as StarletteCORSRoute
 
 SHOP = "https://shop.example"
@@ -23,7 +24,7 @@ class PartnerRoute(CORSRoute):
     cors_policy = CORSPolicy(allow_origins=[PARTNER], max_age=3600)
 
 
-good = FastAPI()
+good = FastAPI(openapi_url=None)  # without docs routes, which only install() covers
 good.router.route_class = CORSRoute
 
 
@@ -51,6 +52,7 @@ async def delete_product(product_id: int) -> dict[str, int]:
 
 
 @good.get("/health")
+@no_cors  # for monitoring only: no browser reads it
 async def health() -> str:
     return "ok"
 
@@ -85,14 +87,19 @@ good.mount(
 
 # -- bad: one of each error -----------------------------------------------------------------------
 
-bad = FastAPI()
+bad = FastAPI(openapi_url=None)
 bad.router.route_class = CORSRoute
 bad.add_middleware(CORSMiddleware, allow_origins=["*"])
 
 
-@bad.options("/{path:path}")
 async def options_everything(path: str) -> str:
     return "hand-written preflight"
+
+
+# A plain APIRoute serving OPTIONS: the router prefers it for every OPTIONS request.
+bad.router.add_api_route(
+    "/{path:path}", options_everything, methods=["OPTIONS"], route_class_override=APIRoute
+)
 
 
 @bad.get("/shadowed")
@@ -125,7 +132,7 @@ async def me() -> str:
 
 # -- warnings only ---------------------------------------------------------------------------------
 
-suspicious = FastAPI()
+suspicious = FastAPI(openapi_url=None)
 suspicious.router.route_class = CORSRoute
 
 
@@ -173,13 +180,17 @@ async def patch_item(item_id: int) -> dict[str, int]:
 
 # -- one finding for many routes -------------------------------------------------------------------
 
-many_shadowed = FastAPI()
+many_shadowed = FastAPI(openapi_url=None)
 many_shadowed.router.route_class = CORSRoute
 
 
-@many_shadowed.options("/{path:path}")
 async def preflight_by_hand(path: str) -> str:
     return "hand-written preflight"
+
+
+many_shadowed.router.add_api_route(
+    "/{path:path}", preflight_by_hand, methods=["OPTIONS"], route_class_override=APIRoute
+)
 
 
 for _index in range(5):
@@ -224,7 +235,7 @@ async def bare_asgi(scope: dict, receive: object, send: object) -> None:
 
 # -- a long list of origins ------------------------------------------------------------------------
 
-many_origins = FastAPI()
+many_origins = FastAPI(openapi_url=None)
 many_origins.router.route_class = CORSRoute
 MANY = [f"https://tenant{i}.example.com" for i in range(12)]
 
@@ -239,3 +250,30 @@ async def tenants() -> list[int]:
 @cors(allow_origins=[SHOP])
 async def one() -> list[int]:
     return []
+
+
+# -- install(): every route of an app, wherever it was declared ----------------------------------
+
+installed = FastAPI()
+_library = APIRouter()  # a plain router, as a library builds one
+
+
+@_library.get("/items")
+async def library_items() -> list[int]:
+    return []
+
+
+@_library.get("/special")
+@cors(allow_origins=[SHOP])
+async def special() -> str:
+    return "special"
+
+
+@_library.get("/internal")
+@no_cors
+async def internal() -> str:
+    return "internal"
+
+
+installed.include_router(_library)
+install(installed, default=CORSPolicy(allow_origins=["https://app.example"]))

@@ -21,8 +21,8 @@ def test_errors_exit_1_and_name_the_route_and_the_fix():
     assert "error ignored-policy GET /plain plain_endpoint has a @cors policy" in out
     # one finding for the two routes behind the same catch-all
     assert (
-        "error shadowed-preflight GET /shadowed and GET /me OPTIONS /{path:path} "
-        "(options_everything)"
+        "error shadowed-preflight GET /shadowed and GET /me its preflights never reach "
+        "cors_routes: OPTIONS /{path:path} (options_everything) serves OPTIONS there"
     ) in out
     assert out.count("shadowed-preflight") == 1
     assert "error credentials-any-origin GET /me" in out

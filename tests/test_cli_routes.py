@@ -32,22 +32,27 @@ def test_table_lists_every_route_with_its_policy():
         "/products",
         "GET",
         "CORSRoute",
+        "@cors",
         "*",
         "GET",
         "(safelisted)",
         "no",
         "600",
     ]
-    assert table["/orders"][3:] == ["https://shop.example", "POST", "authorization", "yes", "600"]
+    assert table["/orders"][4:] == ["https://shop.example", "POST", "authorization", "yes", "600"]
     # included router: prefixed path, the router's route class and its default policy
-    assert table["/partner/stock"][2:4] == ["PartnerRoute", "https://partner.example"]
+    assert table["/partner/stock"][2:5] == [
+        "PartnerRoute",
+        "route-class default",
+        "https://partner.example",
+    ]
     assert table["/partner/stock"][-1] == "3600"
-    assert table["/partner/stock/debug"][3] == "opted out"
-    assert table["/health"][3] == "no CORS"
+    assert table["/partner/stock/debug"][3:5] == ["no_cors", "opted out"]
+    assert table["/health"][3:5] == ["no_cors", "opted out"]
     # mounted sub-app and the route inside it
     assert table["/legacy"][2] == "Mount (Starlette)"
-    assert table["/legacy/items"][3] == "https://shop.example"
-    assert "12 routes, 5 with CORS" in result.stdout
+    assert table["/legacy/items"][4] == "https://shop.example"
+    assert "8 routes, 5 with CORS" in result.stdout
 
 
 def test_columns_are_aligned_and_plain_when_not_a_terminal():
@@ -99,7 +104,7 @@ def test_json():
         "maxAge": 600,
     }
     assert entries["/partner/stock/debug"]["cors"] == "opted out"
-    assert entries["/health"]["cors"] is None
+    assert entries["/health"]["cors"] == "opted out"
     assert entries["/legacy"]["kind"] == "mount"
 
 
@@ -222,6 +227,7 @@ def test_long_origin_lists_fold_to_the_terminal_width():
     # the other columns stay aligned on the row's first line
     assert first[header.index("ALLOW METHODS") :].split() == ["GET", "(safelisted)", "yes", "600"]
     assert rows(result.stdout)["/one"][3:] == [
+        "@cors",
         "https://shop.example",
         "GET",
         "(safelisted)",
@@ -242,4 +248,19 @@ def test_an_item_longer_than_the_room_left_is_never_split():
 def test_no_folding_when_the_width_is_unknown():
     result = run("routes", "tests.cli_apps:many_origins")  # a pipe, COLUMNS unset
     assert result.returncode == 0, result.stderr
-    assert rows(result.stdout)["/tenants"][3] == ", ".join(MANY)
+    assert rows(result.stdout)["/tenants"][4] == ", ".join(MANY)
+
+
+def test_the_source_column_says_where_each_policy_comes_from_under_install():
+    result = run("routes", "tests.cli_apps:installed")
+    assert result.returncode == 0, result.stderr
+    table = rows(result.stdout)
+    assert table["/items"][3:5] == ["install default", "https://app.example"]
+    assert table["/special"][3:5] == ["@cors", "https://shop.example"]
+    assert table["/internal"][3:5] == ["no_cors", "opted out"]
+    assert table["/docs"][3] == "install default"
+    entries = {
+        e["path"]: e for e in json.loads(run("routes", "tests.cli_apps:installed", "--json").stdout)
+    }
+    assert entries["/items"]["source"] == "install default"
+    assert entries["/internal"]["source"] == "no_cors"

@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
 from starlette.middleware.cors import CORSMiddleware
@@ -13,7 +14,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from cors_routes import install, CORSPolicy, CORSRoute, cors
+from cors_routes import CORSPolicy, CORSRoute, cors, install
 from cors_routes.lint import CORSLintWarning, check_app, policy_findings, unescaped_dot
 from cors_routes.starlette import CORSRoute as StarletteCORSRoute
 
@@ -25,7 +26,7 @@ def codes(app):
 
 
 def cors_app():
-    app = FastAPI()
+    app = FastAPI(openapi_url=None)  # no docs routes: they are not what these tests are about
     app.router.route_class = CORSRoute
     return app
 
@@ -66,26 +67,45 @@ def test_cors_middleware_wrapping_the_app_or_a_mounted_sub_app():
     sub = cors_app()
     add_items(sub)
     sub.add_middleware(CORSMiddleware, allow_origins=["*"])
-    outer = FastAPI()
+    outer = FastAPI(openapi_url=None)
     outer.mount("/v1", sub)
     assert codes(outer) == ["cors-middleware"]
 
 
 def test_cors_middleware_without_cors_routes_is_fine():
-    app = FastAPI()
+    app = FastAPI(openapi_url=None)  # no docs routes: they are not what these tests are about
     app.add_middleware(CORSMiddleware, allow_origins=["*"])
     assert check_app(app) == []
 
 
 def test_cors_on_a_plain_route_class():
-    app = FastAPI()
+    app = FastAPI(openapi_url=None)  # no docs routes: they are not what these tests are about
     add_items(app)
     (finding,) = check_app(app)
     assert finding.code == "ignored-policy"
     assert "route_class=CORSRoute" in finding.message
 
 
-def test_options_catch_all_declared_first():
+def test_options_catch_all_of_a_plain_route_class_takes_the_preflights():
+    # The router prefers a route serving OPTIONS for an OPTIONS request, wherever it is
+    # declared: a plain route there answers the preflights itself.
+    app = cors_app()
+
+    def preflight_everything(rest: str):
+        return ""
+
+    app.router.add_api_route(
+        "/{rest:path}", preflight_everything, methods=["OPTIONS"], route_class_override=APIRoute
+    )
+
+    add_items(app, "/items/{item_id:int}")
+    finding = next(f for f in check_app(app) if f.code == "shadowed-preflight")
+    assert finding.where == "GET /items/{item_id:int}"
+    assert "OPTIONS /{rest:path} (preflight_everything)" in finding.message
+
+
+def test_options_catch_all_of_the_cors_route_class_passes_preflights_on():
+    # A CORS route that receives a preflight finds the route it is for.
     app = cors_app()
 
     @app.options("/{rest:path}")
@@ -93,10 +113,11 @@ def test_options_catch_all_declared_first():
         return ""
 
     add_items(app, "/items/{item_id:int}")
-    (finding,) = check_app(app)
-    assert finding.code == "shadowed-preflight"
-    assert finding.where == "GET /items/{item_id:int}"
-    assert "OPTIONS /{rest:path} (preflight_everything)" in finding.message
+    assert check_app(app) == []
+    response = TestClient(app).options(
+        "/items/3", headers={"Origin": APP, "Access-Control-Request-Method": "GET"}
+    )
+    assert response.status_code == 204
 
 
 def test_class_endpoint_serving_every_method_declared_first():
@@ -111,7 +132,8 @@ def test_class_endpoint_serving_every_method_declared_first():
     app = Starlette(
         routes=[Route("/items", Items), StarletteCORSRoute("/items", items, methods=["GET"])]
     )
-    assert codes(app) == ["shadowed-preflight"]
+    # A class endpoint takes every method: the actual GET, and the OPTIONS preflight.
+    assert sorted(codes(app)) == ["shadowed-preflight", "uncovered-route"]
 
 
 def test_mount_declared_first():
@@ -278,6 +300,6 @@ def test_route_without_cors_earlier_on_the_same_path_and_method():
     app.router.add_api_route("/dup", lambda: "plain", methods=["GET"], route_class_override=None)
     app.router.routes[-1].cors = None  # a CORSRoute without a policy behaves like APIRoute
     add_items(app, "/dup")
-    (finding,) = check_app(app)
-    assert (finding.code, finding.where) == ("shadowed-route", "GET /dup")
+    finding = next(f for f in check_app(app) if f.code == "shadowed-route")
+    assert finding.where == "GET /dup"
     assert "GET /dup (<lambda>) is declared before it on the same path" in finding.message
