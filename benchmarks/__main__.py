@@ -2,6 +2,9 @@
 
 Prints Markdown tables (pasted as-is into the README). ``--quick`` is a smoke run for CI:
 the same cases and checks with few repetitions, so its ratios are only indicative.
+
+``--instructions`` instead counts instructions per request under valgrind (see
+``benchmarks.instructions``): deterministic enough to check 1 % targets on a noisy machine.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 
 from . import http_load, inprocess
+from .apps import ALL_VARIANTS
 from .inprocess import Target
+from .instruction_cases import GROUPS
 
 
 def _log(message: str) -> None:
@@ -72,31 +77,47 @@ def print_cases(cases: list[inprocess.Case]) -> None:
             print(f"| {cell.label} | {_us(median)} | {_us(low)}-{_us(high)} | {ratio:.3f} |")
 
 
+def _short(variant: str) -> str:
+    return "install()" if variant == http_load.INSTALL else variant
+
+
 def print_http(runs: list[http_load.Run]) -> list[Target]:
     print("\n**HTTP: uvicorn on loopback, wrk -t1 (requests/s, median of the rounds)**\n")
-    print("| request | no CORS | CORSMiddleware | cors_routes | cors_routes / CORSMiddleware |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    columns = http_variants()
+    ratio_columns = [v for v in (http_load.CORS_ROUTES, http_load.INSTALL) if v in columns]
+    header = ["app", "request", *map(_short, columns)]
+    header += [f"{_short(v)} / CORSMiddleware" for v in ratio_columns]
+    print("| " + " | ".join(header) + " |")
+    print("| --- | --- |" + " ---: |" * (len(header) - 2))
     targets = []
-    for kind, preflight in (("GET /items, allowed Origin", False), ("preflight", True)):
-        by_variant = {r.variant: r for r in runs if r.preflight == preflight}
-        cells = [
-            f"{by_variant[v].median:,.0f}" if v in by_variant else "-" for v in http_variants()
-        ]
-        cr, mw = by_variant[http_load.CORS_ROUTES], by_variant[http_load.MIDDLEWARE]
-        paired = sorted(a / b for a, b in zip(cr.rates, mw.rates, strict=True))
-        ratio = paired[len(paired) // 2]
-        print(f"| {kind} | {' | '.join(cells)} | {ratio:.3f} |")
-        # Requests/s must be >= CORSMiddleware's: as a "<= limit" target, mw / cr <= 1.
-        targets.append(
-            Target(
-                f"HTTP {kind}: CORSMiddleware req/s / cors_routes req/s", lambda r=ratio: 1 / r, 1.0
-            )
-        )
+    for app in (http_load.SMALL, http_load.ROUTES_1000):
+        for kind, preflight in (("GET /items, allowed Origin", False), ("preflight", True)):
+            by_variant = {r.variant: r for r in runs if r.preflight == preflight and r.app == app}
+            cells = [f"{by_variant[v].median:,.0f}" if v in by_variant else "-" for v in columns]
+            mw = by_variant[http_load.MIDDLEWARE]
+            ratios = []
+            for variant in ratio_columns:
+                paired = sorted(
+                    a / b for a, b in zip(by_variant[variant].rates, mw.rates, strict=True)
+                )
+                ratios.append(paired[len(paired) // 2])
+            shown = [f"{r:.3f}" for r in ratios]
+            print(f"| {app} | {kind} | {' | '.join(cells)} | {' | '.join(shown)} |")
+            if app == http_load.SMALL:
+                # Requests/s must be >= CORSMiddleware's: as a "<= limit" target, mw / cr <= 1.
+                ratio = ratios[0]
+                targets.append(
+                    Target(
+                        f"HTTP {kind}: CORSMiddleware req/s / cors_routes req/s",
+                        lambda r=ratio: 1 / r,
+                        1.0,
+                    )
+                )
     return targets
 
 
-def http_variants() -> tuple[str, str, str]:
-    return (http_load.NONE, http_load.MIDDLEWARE, http_load.CORS_ROUTES)
+def http_variants() -> tuple[str, ...]:
+    return http_load.variants()
 
 
 def print_targets(targets: list[Target]) -> int:
@@ -116,12 +137,56 @@ def print_targets(targets: list[Target]) -> int:
     return missed
 
 
+def _instructions(quick: bool, only: str | None, variants: str | None, code: str) -> int:
+    from . import instruction_report, instructions
+
+    started = time.monotonic()
+    groups = list(GROUPS) if only is None else only.split(",")
+    chosen = ALL_VARIANTS if variants is None else tuple(variants.split(","))
+    for name, known, wrong in (
+        ("--only", GROUPS, [g for g in groups if g not in GROUPS]),
+        ("--variants", ALL_VARIANTS, [v for v in chosen if v not in ALL_VARIANTS]),
+    ):
+        if wrong:
+            raise SystemExit(f"{name}: unknown {', '.join(wrong)}; choose from {', '.join(known)}")
+    results = instructions.run(groups, chosen, quick, code, _log)
+    if isinstance(results, str):
+        print(f"Instruction mode skipped: {results}.")
+        return 0
+    print(f"Machine: {environment()}")
+    met, checked = instruction_report.print_report(results)
+    elapsed = time.monotonic() - started
+    print(f"\n{met} of {checked} measured targets met; run time {elapsed:.0f} s.")
+    for (app, variant), why in sorted(results.failed.items()):
+        print(f"# FAILED: {app} / {variant}: {why}", file=sys.stderr)
+    return 1 if results.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke run (CI): ~20 s")
     parser.add_argument("--rounds", type=int, help="in-process rounds (default 15, quick 3)")
     parser.add_argument("--no-http", action="store_true", help="skip the uvicorn + wrk run")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per request under valgrind instead (quick: smaller N)",
+    )
+    parser.add_argument(
+        "--only", help=f"instruction mode: comma-separated case groups of {', '.join(GROUPS)}"
+    )
+    parser.add_argument(
+        "--variants",
+        help=f"instruction mode: comma-separated variants of {', '.join(ALL_VARIANTS)}",
+    )
+    parser.add_argument(
+        "--code",
+        default="worktree",
+        help="instruction mode: the code to measure, 'worktree' (default) or a git revision",
+    )
     args = parser.parse_args(argv)
+    if args.instructions:
+        return _instructions(args.quick, args.only, args.variants, args.code)
     started = time.monotonic()
     rounds = args.rounds or (3 if args.quick else 15)
     sample = 0.005 if args.quick else 0.03

@@ -1,7 +1,9 @@
 """The app under test, built three ways: no CORS, Starlette's CORSMiddleware, cors_routes.
 
 The three variants have the same routes in the same order and the same endpoint; only the
-CORS mechanism differs, so a ratio between them is the cost of that mechanism.
+CORS mechanism differs, so a ratio between them is the cost of that mechanism. A fourth,
+``cors_routes.install()`` (the plain-APIRoute app, then ``install(app, default=policy)``),
+exists when the installed cors_routes has ``install``: see ``install_available``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
-from cors_routes import CORSPolicy, CORSRoute, cors
+import cors_routes
+from cors_routes import CORSPolicy, CORSRoute, cors, no_cors
 
 NONE, MIDDLEWARE, CORS_ROUTES = "no CORS", "CORSMiddleware", "cors_routes"
+INSTALL = "cors_routes.install()"
 VARIANTS = (NONE, MIDDLEWARE, CORS_ROUTES)
+ALL_VARIANTS = (*VARIANTS, INSTALL)
 
 ALLOWED = "https://app.example"
 DISALLOWED = "https://evil.example"
@@ -45,7 +50,7 @@ class Policy:
             expose_headers=list(self.expose),
         )
 
-    def middleware_kwargs(self) -> dict[str, Any]:
+    def middleware_kwargs(self, methods: Sequence[str] = ("GET",)) -> dict[str, Any]:
         exact = [o for o in self.origins if "*." not in o]
         patterns = [o for o in self.origins if "*." in o]
         regex = None
@@ -59,7 +64,7 @@ class Policy:
             "allow_credentials": self.credentials,
             "allow_headers": list(self.headers),
             "expose_headers": list(self.expose),
-            "allow_methods": ["GET"],
+            "allow_methods": list(methods),
         }
 
 
@@ -77,16 +82,25 @@ def one_pattern_policy() -> Policy:
     return Policy(origins=(ALLOWED, "https://*.tenant999.example"))
 
 
+# None until the installed cors_routes has install(): its variant is then "n/a".
+_install: Any = getattr(cors_routes, "install", None)
+
+
+def install_available() -> bool:
+    return _install is not None
+
+
 def build(
     variant: str,
     *,
     routes_before: int = 0,
     policy: Policy = DEFAULT_POLICY,
     prefix: str | None = None,
+    methods: Sequence[str] = ("GET",),
 ) -> FastAPI:
-    """The app: ``routes_before`` CORS routes, then the target ``GET /items``, then
-    ``GET /plain`` (no CORS in any variant). With ``prefix``, the routes live in an
-    ``APIRouter`` included under that prefix.
+    """The app: ``routes_before`` CORS routes (``GET /filler/<i>``), then the target
+    ``/items`` serving ``methods``, then ``GET /plain`` (no CORS in any variant). With
+    ``prefix``, the routes live in an ``APIRouter`` included under that prefix.
     """
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     is_cors_routes = variant == CORS_ROUTES
@@ -97,25 +111,42 @@ def build(
     router.route_class = route_class
     cors_policy = policy.cors_policy() if is_cors_routes else None
 
-    def add(path: str, with_cors: bool) -> None:
+    def endpoint_for(with_cors: bool) -> Any:
         async def endpoint() -> dict[str, bool]:
             return {"ok": True}
 
         if cors_policy is not None and with_cors:
-            endpoint = cors(cors_policy)(endpoint)
-        router.add_api_route(path, endpoint, methods=["GET"])
+            return cors(cors_policy)(endpoint)
+        if variant == INSTALL and not with_cors:
+            return no_cors(endpoint)  # the default would cover it otherwise
+        return endpoint
 
+    # The fillers are only matched, never served: one endpoint shared by all of them and
+    # no response model, which makes 10,000 of them affordable under valgrind. Per-request
+    # work is the same: a request passing a route runs only its matches().
+    async def filler() -> dict[str, bool]:
+        return {"ok": True}
+
+    shared = cors(cors_policy)(filler) if cors_policy is not None else filler
     for index in range(routes_before):
-        add(f"/filler/{index}", with_cors=True)
-    add(TARGET, with_cors=True)
-    add(PLAIN, with_cors=False)
+        router.add_api_route(f"/filler/{index}", shared, methods=["GET"], response_model=None)
+    router.add_api_route(TARGET, endpoint_for(with_cors=True), methods=list(methods))
+    router.add_api_route(PLAIN, endpoint_for(with_cors=False), methods=["GET"])
     if prefix is not None:
         app.include_router(router, prefix=prefix)
     if variant == MIDDLEWARE:
-        app.add_middleware(CORSMiddleware, **policy.middleware_kwargs())
+        app.add_middleware(CORSMiddleware, **policy.middleware_kwargs(methods))
+    if variant == INSTALL:
+        if _install is None:
+            raise RuntimeError("this cors_routes has no install()")
+        # The same table of plain APIRoutes as NONE; every route gets the default policy,
+        # except /plain (@no_cors).
+        _install(app, default=policy.cors_policy())
     return app
 
 
 def http_app() -> FastAPI:
-    """Factory for uvicorn (``--factory``): the variant comes from ``BENCH_VARIANT``."""
-    return build(os.environ["BENCH_VARIANT"])
+    """Factory for uvicorn (``--factory``): the variant comes from ``BENCH_VARIANT``, the
+    number of routes before the target from ``BENCH_ROUTES_BEFORE`` (default 0)."""
+    routes_before = int(os.environ.get("BENCH_ROUTES_BEFORE", "0"))
+    return build(os.environ["BENCH_VARIANT"], routes_before=routes_before)

@@ -1,7 +1,10 @@
 """HTTP-level run: each app variant under uvicorn on loopback, loaded by ``wrk``.
 
-The servers run side by side on their own ports for the whole run, and the ``wrk`` runs
-against them are interleaved (rotating order) and repeated; a figure is the median.
+Two app shapes: the small app, and one with 999 CORS routes before the target (the 1,000th
+route), where a request passes every route before it. The servers run side by side on their
+own ports for the whole run, and the ``wrk`` runs against them are interleaved (rotating
+order) and repeated; a figure is the median. The ``install()`` variant runs when the
+installed cors_routes has it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .apps import ALLOWED, CORS_ROUTES, MIDDLEWARE, NONE, TARGET, VARIANTS
+from .apps import (
+    ALLOWED,
+    CORS_ROUTES,
+    INSTALL,
+    MIDDLEWARE,
+    NONE,
+    TARGET,
+    VARIANTS,
+    install_available,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
+SMALL, ROUTES_1000 = "small app", "1,000 routes"
+_ROUTES_BEFORE = {SMALL: 0, ROUTES_1000: 999}
 
 _PREFLIGHT_SCRIPT = f"""
 wrk.method = "OPTIONS"
@@ -39,6 +53,7 @@ class Run:
     variant: str
     preflight: bool
     rates: list[float] = field(default_factory=list)
+    app: str = SMALL
 
     @property
     def median(self) -> float:
@@ -52,20 +67,26 @@ def _free_port() -> int:
         return port
 
 
+def variants() -> tuple[str, ...]:
+    return (*VARIANTS, INSTALL) if install_available() else VARIANTS
+
+
 @contextmanager
-def _servers() -> Iterator[dict[str, int]]:
-    ports: dict[str, int] = {}
+def _servers() -> Iterator[dict[tuple[str, str], int]]:
+    ports: dict[tuple[str, str], int] = {}
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        for variant in VARIANTS:
-            port = _free_port()
-            env = {**os.environ, "BENCH_VARIANT": variant, "PYTHONPATH": str(ROOT)}
-            command = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.apps:http_app"]
-            command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-            command += ["--no-access-log"]
-            procs.append(subprocess.Popen(command, env=env, cwd=ROOT))
-            ports[variant] = port
-        for variant, port in ports.items():
+        for app, routes_before in _ROUTES_BEFORE.items():
+            for variant in variants():
+                port = _free_port()
+                env = {**os.environ, "BENCH_VARIANT": variant, "PYTHONPATH": str(ROOT)}
+                env["BENCH_ROUTES_BEFORE"] = str(routes_before)
+                command = [sys.executable, "-m", "uvicorn", "--factory"]
+                command += ["benchmarks.apps:http_app", "--host", "127.0.0.1"]
+                command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+                procs.append(subprocess.Popen(command, env=env, cwd=ROOT))
+                ports[app, variant] = port
+        for (_, variant), port in ports.items():
             _wait_ready(port, variant)
         yield ports
     finally:
@@ -114,10 +135,22 @@ def _wrk(port: int, seconds: float, connections: int, script: str | None) -> flo
     return float(match[1])
 
 
+def _install_wrk() -> None:
+    """Install wrk with apt when it is missing and we can (root with apt-get)."""
+    if shutil.which("wrk") is not None or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return
+    print("# wrk is missing: apt-get install -y wrk ...", file=sys.stderr, flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+        if subprocess.run(command, env=env, stdout=sys.stderr, stderr=sys.stderr).returncode:
+            return
+
+
 def available() -> str | None:
-    """Why the HTTP run cannot happen here, or None."""
+    """Why the HTTP run cannot happen here, or None (installs wrk first if it can)."""
+    _install_wrk()
     if shutil.which("wrk") is None:
-        return "wrk is not installed (apt-get install wrk)"
+        return "wrk is not installed (apt-get install wrk; needs root)"
     try:
         import uvicorn  # noqa: F401
     except ImportError:
@@ -126,8 +159,10 @@ def available() -> str | None:
 
 
 def run(rounds: int, seconds: float, connections: int, log: Callable[[str], None]) -> list[Run]:
-    runs = [Run(f"{variant}: GET", variant, False) for variant in VARIANTS]
-    runs += [Run(f"{variant}: preflight", variant, True) for variant in (MIDDLEWARE, CORS_ROUTES)]
+    runs = []
+    for app in _ROUTES_BEFORE:
+        runs += [Run(f"{app}, {v}: GET", v, False, app=app) for v in variants()]
+        runs += [Run(f"{app}, {v}: preflight", v, True, app=app) for v in variants() if v != NONE]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script_file:
         script_file.write(_PREFLIGHT_SCRIPT)
     try:
@@ -140,14 +175,29 @@ def run(rounds: int, seconds: float, connections: int, log: Callable[[str], None
                 shift = round_index % len(runs)
                 for item in runs[shift:] + runs[:shift]:
                     script = script_file.name if item.preflight else None
-                    item.rates.append(_wrk(ports[item.variant], seconds, connections, script))
+                    port = ports[item.app, item.variant]
+                    item.rates.append(_wrk(port, seconds, connections, script))
     finally:
         os.unlink(script_file.name)
     return runs
 
 
-def rate(runs: list[Run], variant: str, preflight: bool) -> Run:
-    return next(r for r in runs if r.variant == variant and r.preflight == preflight)
+def rate(runs: list[Run], variant: str, preflight: bool, app: str = SMALL) -> Run:
+    return next(
+        r for r in runs if r.variant == variant and r.preflight == preflight and r.app == app
+    )
 
 
-__all__ = ["CORS_ROUTES", "MIDDLEWARE", "NONE", "Run", "available", "rate", "run"]
+__all__ = [
+    "CORS_ROUTES",
+    "INSTALL",
+    "MIDDLEWARE",
+    "NONE",
+    "ROUTES_1000",
+    "SMALL",
+    "Run",
+    "available",
+    "rate",
+    "run",
+    "variants",
+]
