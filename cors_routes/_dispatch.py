@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 
 from starlette.types import Message, Receive, Scope, Send
 
 from ._error_responses import send_exception_response
 from ._fetch import FORBIDDEN_METHODS
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, join, parse_request_headers
-from ._response_headers import cors_start_message
+from ._response_headers import VARY_ORIGIN, cors_start_message, merged_start_message
 from .policy import ANY_ORIGIN, CORSPolicy
 
 logger = logging.getLogger("cors_routes")
 
 RouteHandle = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = tuple[tuple[bytes, bytes], ...]
+Extra = list[tuple[bytes, bytes]]
 
 ACAO = b"access-control-allow-origin"
 ACAC = b"access-control-allow-credentials"
@@ -112,13 +114,16 @@ def preflight_asked(scope: Scope) -> Asked | None:
     return origin, method, private_network, tuple(requested)
 
 
-def request_origin(scope: Scope) -> OriginValue | None:
-    """The request's Origin; ``SEVERAL_ORIGINS`` for more than one line, None for none."""
-    origin: OriginValue | None = None
-    for key, value in scope["headers"]:
-        if key == ORIGIN:
-            origin = SEVERAL_ORIGINS if origin is not None else value
-    return origin
+# Every message a CORS route class sends passes through this (as a partial): a plain
+# function returning send's awaitable, because a coroutine of its own per message would
+# cost more than the work it does.
+def _send_with_cors(
+    cors: RouteCORS, started: list[bool], extra: Extra, send: Send, message: Message
+) -> Awaitable[None]:
+    if message["type"] == "http.response.start":
+        started[0] = True
+        message = cors.start_message(message, extra)
+    return send(message)
 
 
 class RouteCORS:
@@ -127,7 +132,7 @@ class RouteCORS:
     __slots__ = (
         "_actual",
         "_allowed_methods",
-        "_by_origin",
+        "by_origin",
         "_grants",
         "_preflight",
         "_route_handle",
@@ -135,8 +140,8 @@ class RouteCORS:
         "_warned_own_headers",
         "policy",
         "route_name",
+        "refused",
         "static",
-        "varies",
     )
 
     def __init__(
@@ -160,22 +165,25 @@ class RouteCORS:
         if policy.expose_headers:
             actual.append((ACEH, join(policy.expose_headers)))
         self._actual = tuple(actual)
+        # What a response gets, as ready-made lists to append to the app's headers: the
+        # CORS headers and, unless they are the same for every origin, Vary: Origin.
         # Fetch, "CORS protocol and HTTP caches": for '*' the answer does not depend on the
         # origin, so it goes on every response and needs no Vary.
-        self.static: Headers | None = (
-            ((ACAO, ANY_ORIGIN), *self._actual) if policy.allows_any_origin else None
+        vary = [VARY_ORIGIN]
+        self.static: Extra | None = (
+            [(ACAO, ANY_ORIGIN), *self._actual] if policy.allows_any_origin else None
         )
-        self.varies = self.static is None
+        self.refused: Extra = [] if self.static is not None else vary
         self._vary = _PN_VARY if policy.allow_private_network else _PREFLIGHT_VARY
         exact = (o.encode("latin-1") for o in policy.allow_origins if "*" not in o)
-        self._by_origin = {origin: ((ACAO, origin), *self._actual) for origin in exact}
+        self.by_origin = {origin: [(ACAO, origin), *self._actual, *vary] for origin in exact}
         self._grants: dict[Asked, Headers] = {}
         self._warned_own_headers = False
 
     # -- actual requests -----------------------------------------------------------------------
 
-    def origin_headers(self, scope: Scope, origin: OriginValue | None) -> Headers | None:
-        """The CORS headers of a response to a request with ``origin``.
+    def origin_headers(self, scope: Scope, origin: OriginValue | None) -> Extra | None:
+        """The headers a response to a request with ``origin`` gets (``Vary`` included).
 
         None when only ``allow_origin_func`` can tell: then await ``asked_origin_headers``.
         """
@@ -183,47 +191,49 @@ class RouteCORS:
         if static is not None:
             return static
         if origin is None:
-            return ()
+            return self.refused
         if isinstance(origin, bytes):
             # Exact origins cost one dict lookup; the rest, the policy's other mechanisms.
-            found = self._by_origin.get(origin)
+            found = self.by_origin.get(origin)
             if found is not None:
                 return found
             allowed = self.policy.origin_value(origin)
             if allowed is not None:
-                return ((ACAO, allowed), *self._actual)
+                return [(ACAO, allowed), *self._actual, VARY_ORIGIN]
             if self.policy.has_origin_func:
                 return None
         return self._refused_request(scope, origin)
 
-    async def asked_origin_headers(self, scope: Scope, origin: bytes) -> Headers:
+    async def asked_origin_headers(self, scope: Scope, origin: bytes) -> Extra:
         """Ask allow_origin_func (maybe async): a coroutine only on this slow path."""
         allowed = await self.policy.ask_origin_func(origin)
         if allowed is None:
             return self._refused_request(scope, origin)
-        return ((ACAO, allowed), *self._actual)
+        return [(ACAO, allowed), *self._actual, VARY_ORIGIN]
 
-    def start_message(self, message: Message, extra: Headers) -> Message:
-        """A new ``http.response.start`` carrying this route's CORS headers.
+    def start_message(self, message: Message, extra: Extra) -> Message:
+        """A new ``http.response.start`` carrying ``extra`` (from ``origin_headers``).
 
         The app's message is never changed (an endpoint may send the same one again); the
         policy owns every ``Access-Control-*`` response header, so the endpoint's own are
         replaced, which is said once per route.
         """
-        start, replaced = cors_start_message(message, extra, self.varies)
-        if replaced and not self._warned_own_headers:
-            self._warned_own_headers = True
-            logger.warning(
-                "the endpoint of %s sets its own Access-Control-* response headers; its CORS "
-                "policy replaces them (remove them from the endpoint)",
-                self.route_name,
-            )
+        start = cors_start_message(message, extra)
+        if start is None:
+            start, replaced = merged_start_message(message, extra)
+            if replaced and not self._warned_own_headers:
+                self._warned_own_headers = True
+                logger.warning(
+                    "the endpoint of %s sets its own Access-Control-* response headers; its "
+                    "CORS policy replaces them (remove them from the endpoint)",
+                    self.route_name,
+                )
         return start
 
-    def _refused_request(self, scope: Scope, origin: OriginValue) -> tuple[()]:
+    def _refused_request(self, scope: Scope, origin: OriginValue) -> Extra:
         if logger.isEnabledFor(logging.DEBUG):
             self._log(scope, "request", origin, "origin is not allowed")
-        return ()
+        return self.refused
 
     # -- preflights ------------------------------------------------------------------------------
 
@@ -320,27 +330,24 @@ class RouteCORS:
                 return
         extra = self.static
         if extra is None:
-            origin = request_origin(scope)
-            extra = self.origin_headers(scope, origin)
+            origin: OriginValue | None = None
+            for key, value in scope["headers"]:
+                if key == ORIGIN:
+                    origin = SEVERAL_ORIGINS if origin is not None else value
+            # An exact origin costs one dict lookup; anything else, the policy's mechanisms.
+            extra = self.by_origin.get(origin)  # type: ignore[arg-type]
             if extra is None:
-                assert isinstance(origin, bytes)
-                extra = await self.asked_origin_headers(scope, origin)
-        started = False
-        decorated = extra
-
-        # A plain function returning send's awaitable: every message passes through it,
-        # and a coroutine of its own per message would cost more than the work it does.
-        def send_with_cors(message: Message) -> Awaitable[None]:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message = self.start_message(message, decorated)
-            return send(message)
-
+                extra = self.origin_headers(scope, origin)
+                if extra is None:
+                    assert isinstance(origin, bytes)
+                    extra = await self.asked_origin_headers(scope, origin)
+        # [whether the response has started]: a list, not a closure cell (cheaper to make).
+        started = [False]
+        send_with_cors = partial(_send_with_cors, self, started, extra, send)
         try:
             await route_handle(scope, receive, send_with_cors)
         except Exception as exc:
-            if started:
+            if started[0]:
                 raise
             await send_exception_response(exc, scope, receive, send_with_cors)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
+from functools import partial
 from types import MethodType
 from typing import Any, TypeAlias, TypeVar
 
@@ -35,6 +36,7 @@ from ._dispatch import (
     EMPTY_BODY,
     ORIGIN,
     SEVERAL_ORIGINS,
+    Asked,
     OriginValue,
     RouteCORS,
     preflight_asked,
@@ -383,55 +385,63 @@ class _Layer:
         self.app = app
         self.installation = installation
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    # Not a coroutine function: for every request but a preflight it returns the app's
+    # own awaitable, with send wrapped, so the layer costs a call, not a coroutine.
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         installation = self.installation
         if installation.lint_pending:
             installation.run_lint()
         if scope["method"] == "OPTIONS":
             asked = preflight_asked(scope)
             if asked is not None:
-                cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
-                if cors is not None:
-                    if cors is REFUSED:
-                        status, headers = 403, list(_PREFLIGHT_REFUSED_HEADERS)
-                        if logger.isEnabledFor(logging.DEBUG):
-                            _log_no_route(scope, asked[1])
-                    else:
-                        assert isinstance(cors, RouteCORS)
-                        status, headers = await cors.preflight(scope, asked)
-                    await send(
-                        {"type": "http.response.start", "status": status, "headers": headers}
-                    )
-                    await send(EMPTY_BODY)
-                    return
-                await self.app(scope, receive, send)  # a route without CORS: as if absent
-                return
+                return self._preflight(scope, receive, send, asked)
+        served = [_UNREPORTED, scope["path"], scope.get("root_path", "")]
+        scope[SERVED_KEY] = served
+        return self.app(scope, receive, partial(_send_with_cors, served, scope, send, installation))
+
+    async def _preflight(self, scope: Scope, receive: Receive, send: Send, asked: Asked) -> None:
+        installation = self.installation
+        cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
+        if cors is None:
+            await self.app(scope, receive, send)  # a route without CORS: as if absent
+            return
+        if isinstance(cors, RouteCORS):
+            status, headers = await cors.preflight(scope, asked)
+        else:
+            status, headers = 403, list(_PREFLIGHT_REFUSED_HEADERS)
+            if logger.isEnabledFor(logging.DEBUG):
+                _log_no_route(scope, asked[1])
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(EMPTY_BODY)
+
+
+# Called (through a partial) for every message the app sends: a module function, not a
+# closure, so that no cells are made per request.
+def _send_with_cors(
+    served: _Served, scope: Scope, send: Send, installation: Installation, message: Message
+) -> Awaitable[None]:
+    if message["type"] != "http.response.start":
+        return send(message)
+    cors = served[0]
+    if cors is _UNREPORTED:
+        cors = installation.response_cors(scope, served)
+    if cors is None:
+        return send(message)
+    extra = cors.static
+    if extra is None:
         origin: OriginValue | None = None
         for key, value in scope["headers"]:
             if key == ORIGIN:
                 origin = SEVERAL_ORIGINS if origin is not None else value
-        served = [_UNREPORTED, scope["path"], scope.get("root_path", "")]
-        scope[SERVED_KEY] = served
-
-        # A plain function returning send's awaitable: every message passes through it.
-        def send_with_cors(message: Message) -> Awaitable[None]:
-            if message["type"] == "http.response.start":
-                cors = served[0]
-                if cors is _UNREPORTED:
-                    cors = installation.response_cors(scope, served)
-                if cors is not None:
-                    extra = cors.static
-                    if extra is None:
-                        extra = cors.origin_headers(scope, origin)
-                    if extra is None:
-                        return _send_after_predicate(cors, scope, origin, message, send)
-                    message = cors.start_message(message, extra)
-            return send(message)
-
-        await self.app(scope, receive, send_with_cors)
+        # An exact origin costs one dict lookup; anything else, the policy's mechanisms.
+        extra = cors.by_origin.get(origin)
+        if extra is None:
+            extra = cors.origin_headers(scope, origin)
+            if extra is None:
+                return _send_after_predicate(cors, scope, origin, message, send)
+    return send(cors.start_message(message, extra))
 
 
 async def _send_after_predicate(

@@ -79,11 +79,18 @@ def resolve_preflight(route: Any, scope: Scope, method: str) -> RouteCORS | None
     return own
 
 
+_last: list[Any] = [None, None]  # [app, its model]: most processes serve one app
+
+
 def _model(app: Any) -> _Model:
+    if _last[0] is app:
+        last: _Model = _last[1]
+        return last
     try:
         model = _models.get(app)
         if model is None:
             model = _models[app] = _Model(app)
     except TypeError:  # an app that cannot be weakly referenced: model it each time
         return _Model(app)
+    _last[:] = [app, model]
     return model

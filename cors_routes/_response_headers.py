@@ -4,50 +4,77 @@ The policy owns every ``Access-Control-*`` response header: an endpoint that sti
 own (left over from hand-written CORS) would otherwise send a second
 ``Access-Control-Allow-Origin`` line, and browsers fail a response with two. ``Vary`` is
 merged into the endpoint's own, never duplicated.
+
+The common case costs one set lookup per header of the app and one list concatenation:
+this runs for every response.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from starlette.types import Message
 
 from ._headers import add_vary
 
 _ACCESS_CONTROL = b"access-control-"
-_VARY_ORIGIN = b"Origin"
+_VARY = b"vary"
+VARY_ORIGIN = (_VARY, b"Origin")
+_NAMES = (
+    "vary",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-allow-private-network",
+    "access-control-expose-headers",
+    "access-control-max-age",
+)
+# The names that send a response down the careful path, in the spellings apps use: lower
+# case (Starlette and every ASGI framework write them so), Title-Case and UPPER CASE.
+_WATCHED = frozenset(
+    spelling.encode()
+    for name in _NAMES
+    for spelling in (name, "-".join(part.capitalize() for part in name.split("-")), name.upper())
+)
 
 
-def cors_start_message(
-    message: Message, extra: Sequence[tuple[bytes, bytes]], varies: bool
-) -> tuple[Message, bool]:
-    """A copy of ``message`` with ``extra`` added, the app's own ``Access-Control-*``
-    headers removed, and ``Vary: Origin`` merged in when ``varies``.
+def cors_start_message(message: Message, extra: list[tuple[bytes, bytes]]) -> Message | None:
+    """A copy of ``message`` with ``extra`` (the policy's headers, ``Vary`` included)
+    appended; None when the app sent a ``Vary`` or CORS header of its own, which
+    :func:`merged_start_message` handles.
 
-    Returns the new message and whether the app had ``Access-Control-*`` headers of its own.
     The app's message and header list are left untouched: an endpoint may send the same
     start message for several requests.
     """
+    raw = message.get("headers", ())
+    for key, _ in raw:
+        if key in _WATCHED:
+            return None
+    start = dict(message)
+    start["headers"] = (raw if type(raw) is list else list(raw)) + extra
+    return start
+
+
+def merged_start_message(
+    message: Message, extra: Iterable[tuple[bytes, bytes]]
+) -> tuple[Message, bool]:
+    """``message`` with the app's own ``Access-Control-*`` headers replaced by ``extra``
+    and ``Vary: Origin`` merged into its ``Vary``; also whether it had CORS headers."""
     headers = []
-    replaced = False
-    has_vary = False
-    # One pass over the app's headers (usually two or three). Names are compared
-    # lower-cased: Starlette sends them so, but ASGI does not require it.
+    replaced = has_vary = False
     for item in message.get("headers", ()):
-        key = item[0]
-        size = len(key)
-        if size > 14 and key[:15].lower() == _ACCESS_CONTROL:
+        key = item[0].lower()
+        if key.startswith(_ACCESS_CONTROL):
             replaced = True
             continue
-        if size == 4 and key.lower() == b"vary":
-            has_vary = True
+        has_vary |= key == _VARY
         headers.append(item)
-    headers += extra
-    if varies:
-        if has_vary:
-            add_vary(headers, _VARY_ORIGIN)
+    for item in extra:
+        if item is VARY_ORIGIN and has_vary:
+            add_vary(headers, VARY_ORIGIN[1])
         else:
-            headers.append((b"vary", _VARY_ORIGIN))
+            headers.append(item)
     start = dict(message)
     start["headers"] = headers
     return start, replaced

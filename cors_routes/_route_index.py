@@ -100,6 +100,10 @@ class Level:
     redirect_slashes: bool
     root_path: str | None = None
     """A mounted FastAPI app's own root_path, which it sets on the scope."""
+    path_only: bool = False
+    """Whether what the router does depends only on the path and the method (no host
+    routes, no route classes of their own, no low-priority routes, at any depth)."""
+    remembered: dict[tuple[str, str, str], Result] = field(default_factory=dict)
     _static: dict[str, list[Entry]] = field(default_factory=dict)
     _dynamic: dict[str, list[Entry]] = field(default_factory=dict)
     _dynamic_lengths: tuple[int, ...] = ()
@@ -199,9 +203,26 @@ _NOT_FOUND = NotFound()
 _LOW_PRIORITY = LowPriority()
 
 
+# Answers remembered per model, for tables whose answer depends on nothing but the path
+# and the method; bounded, and emptied when full, so hostile variety costs only the bound.
+_REMEMBERED = 512
+
+
 def lookup(level: Level, scope: Scope, method: str) -> Result:
     """What the router of ``level`` does with ``scope`` if its method were ``method``."""
-    return _lookup(level, scope, method, scope["path"], scope.get("root_path", ""), 0)
+    path = scope["path"]
+    root_path = scope.get("root_path", "")
+    if not level.path_only:
+        return _lookup(level, scope, method, path, root_path, 0)
+    key = (path, root_path, method)
+    remembered = level.remembered
+    result = remembered.get(key)
+    if result is None:
+        result = _lookup(level, scope, method, path, root_path, 0)
+        if len(remembered) >= _REMEMBERED:
+            remembered.clear()
+        remembered[key] = result
+    return result
 
 
 def _lookup(
@@ -315,7 +336,18 @@ def _build_level(
     )
     for entry in entries:
         entry.level = level
+    level.path_only = not _low_priority_possible(router) and all(
+        entry.kind == ROUTE
+        or (entry.kind == MOUNT and (entry.child is None or entry.child.path_only))
+        for entry in entries
+    )
     return level
+
+
+def _low_priority_possible(router: Any) -> bool:
+    return bool(getattr(router, "_low_priority_routes", None)) or _has_included_low_priority(
+        router
+    )
 
 
 def _watch(router: Any, watched: list[tuple[Any, Any, int]]) -> None:
