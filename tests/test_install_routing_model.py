@@ -498,7 +498,8 @@ def test_the_model_follows_a_route_added_to_an_included_router_after_install():
     def second():
         return PlainTextResponse("second")
 
-    async def run() -> tuple[Answer, Answer]:
+    async def run() -> tuple[Answer, Answer, Answer]:
+        actual = await _send(app, "PUT", "/api/first", {"host": "testserver"}, "")
         asked = {"access-control-request-method": "PUT", "host": "testserver"}
         yes = await _send(
             app, "OPTIONS", "/api/first", {"origin": "https://second.example", **asked}, ""
@@ -506,10 +507,15 @@ def test_the_model_follows_a_route_added_to_an_included_router_after_install():
         no = await _send(
             app, "OPTIONS", "/api/first", {"origin": "https://first.example", **asked}, ""
         )
-        return yes, no
+        return actual, yes, no
 
-    yes, no = asyncio.run(run())
-    assert (
-        yes.status == 204 and yes.headers["access-control-allow-origin"] == "https://second.example"
-    )
+    actual, yes, no = asyncio.run(run())
     assert no.status == 403
+    if actual.body == "second":
+        # FastAPI >= 0.163 keeps the included router, so the new route is served: the
+        # model found it, and its policy answers.
+        assert yes.status == 204
+        assert yes.headers["access-control-allow-origin"] == "https://second.example"
+    else:
+        # Older lines copied the router's routes when it was included: nobody serves PUT.
+        assert actual.status == 405 and yes.status == 403
