@@ -1,8 +1,9 @@
 """``python -m cors_routes demo``: an API and a page on another origin, in one process.
 
-The API (``--port``, default 8000) has one CORS policy per endpoint: a public read, the
-browser app's credentialed endpoint, a partner-only and an admin-only endpoint, and one
-without CORS. The page (``--port`` + 1) calls each of them with ``fetch()`` and shows what the
+The API (``--port``, default 8000) is built as a real app is (plain routers) and given its
+CORS by one ``install(app, default=...)`` call: the browser app's credentialed policy by
+default, a public read, a partner router's own default, an admin-only endpoint and one that
+opts out. The page (``--port`` + 1) calls each of them with ``fetch()`` and shows what the
 browser allowed or blocked, and which policy decided it. Both listen on loopback only unless
 ``--host`` says otherwise; Ctrl-C or SIGTERM stops them.
 """
@@ -72,7 +73,7 @@ def calls(named: dict[str, CORSPolicy]) -> list[Call]:
             "Place an order (the browser app, with credentials)",
             "POST",
             "/api/orders",
-            "@cors(BROWSER_APP), a named policy",
+            "install(app, default=BROWSER_APP)",
             named["browser_app"],
             {"Content-Type": "application/json", "Authorization": "Bearer demo-token"},
             '{"product_id": 1}',
@@ -87,15 +88,16 @@ def calls(named: dict[str, CORSPolicy]) -> list[Call]:
             {},
         ),
         Call("Delete a product (admin)", "DELETE", "/api/products/1", "@cors", named["admin"], {}),
-        Call("Internal health check", "GET", "/internal/health", "no @cors", None, {}),
+        Call("Internal health check", "GET", "/internal/health", "@no_cors", None, {}),
     ]
 
 
 def build_api(page_origin: str) -> Any:
-    """The example API: one policy per endpoint (FastAPI is needed for this part)."""
+    """The example API: plain routers, then one ``install()`` (FastAPI is needed here)."""
     from fastapi import APIRouter, FastAPI, Header, HTTPException
     from fastapi.responses import JSONResponse
 
+    from ._installation import install
     from .routing import CORSRoute
 
     named = policies(page_origin)
@@ -106,26 +108,26 @@ def build_api(page_origin: str) -> Any:
         cors_policy = named["partner"]
 
     app = FastAPI(title="cors_routes demo shop")
-    app.router.route_class = CORSRoute
+    api = APIRouter(prefix="/api")  # a plain router, as in any app
 
-    @app.get("/api/products")
+    @api.get("/products")
     @cors(named["public"])
     async def list_products() -> list[dict[str, object]]:
         return [{"id": 1, "name": "teapot", "price": 20}]
 
-    @app.post("/api/orders")
-    @cors(named["browser_app"])
+    @api.post("/orders")  # no @cors: the app's default (the browser app) applies
     async def create_order(authorization: str | None = Header(default=None)) -> JSONResponse:
         if authorization is None:
             raise HTTPException(401, "log in first")
         return JSONResponse({"order": 42, "status": "created"}, headers={"X-Order-Id": "42"})
 
-    @app.delete("/api/products/{product_id}")
+    @api.delete("/products/{product_id}")
     @cors(named["admin"])
     async def delete_product(product_id: int) -> dict[str, object]:
         return {"deleted": product_id}
 
     @app.get("/internal/health")
+    @no_cors
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -140,8 +142,9 @@ def build_api(page_origin: str) -> Any:
     async def stock_debug() -> dict[str, str]:
         return {"detail": "server-side only"}
 
+    app.include_router(api)
     app.include_router(partner, prefix="/partner")
-    return app
+    return install(app, default=named["browser_app"])
 
 
 def describe(policy: CORSPolicy | None) -> str:

@@ -145,8 +145,8 @@ def _cors_middleware(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
         f"Starlette's CORSMiddleware is installed on an app with CORS routes ({shown}{more}): "
         "it answers every preflight before routing, so their policies never decide one, and "
         "it adds a second set of CORS headers to their responses. Remove the middleware and "
-        "give the other endpoints a policy (a router-wide default is a CORSRoute subclass "
-        "with cors_policy = CORSPolicy(...))",
+        "pass its arguments to install(app, default=CORSPolicy(...)), which gives every "
+        "other route that policy",
     )
 
 
@@ -158,18 +158,17 @@ def _ignored_policies(routes: list[RouteInfo]) -> Iterator[Finding]:
         if info.ignored_policy is None:
             continue
         fix = (
-            "serve it with a CORS route: APIRouter(route_class=CORSRoute), "
-            "app.router.route_class = CORSRoute before declaring routes, or "
-            "cors_routes.starlette.CORSRoute in a plain Starlette app (a Starlette route "
-            "inside a FastAPI include_router is rebuilt as a plain Route: declare it on "
-            "the app itself)"
+            "call install(app, default=...) once for the whole app, or serve it with a CORS "
+            "route class: APIRouter(route_class=CORSRoute), or cors_routes.starlette.CORSRoute "
+            "in a plain Starlette app (a Starlette route inside a FastAPI include_router is "
+            "rebuilt as a plain Route: declare it on the app itself)"
         )
         yield Finding(
             ERROR,
             "ignored-policy",
             info.label(),
             f"{info.name} has a @cors policy but its route class {info.route_class} does not "
-            f"honour it, so it answers without CORS headers (or fails): {fix}",
+            f"honour it, so it answers without CORS headers: {fix}",
         )
 
 
