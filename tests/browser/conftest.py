@@ -71,13 +71,18 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack():
     require_chromium()
-    sockets = {name: loopback_socket() for name in ("page", "other", "api", "starlette")}
+    names = ("page", "other", "api", "starlette", "installed")
+    sockets = {name: loopback_socket() for name in names}
     ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}
     result = Stack(ports)
     apps = build_apps(ports)
     page = page_app()
     served = {"page": (page, sockets["page"]), "other": (page, sockets["other"])}
-    for name, port_name in (("fastapi", "api"), ("starlette", "starlette")):
+    for name, port_name in (
+        ("fastapi", "api"),
+        ("starlette", "starlette"),
+        ("installed", "installed"),
+    ):
         result.recorders[name] = Recorder(apps[name])
         served[name] = (result.recorders[name], sockets[port_name])
     with serving(served):

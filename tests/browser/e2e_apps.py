@@ -1,7 +1,7 @@
 """The apps the browser scenarios call, built for the ports the suite picked.
 
-``build_apps(ports)`` returns ``{"fastapi": ..., "starlette": ...}`` (the keys of
-``scenarios.APP_URLS``); every policy names its origins with the templates of ``scenarios``,
+``build_apps(ports)`` returns ``{"fastapi": ..., "starlette": ..., "installed": ...}`` (the
+keys of ``scenarios.APP_URLS``); every policy names its origins with the templates of ``scenarios``,
 so the table and the policies cannot drift apart. ``page_app()`` is the page the fetches run in.
 """
 
@@ -19,12 +19,16 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from cors_routes import CORSPolicy, CORSRoute, cors, no_cors
+from cors_routes import CORSPolicy, CORSRoute, cors, install, no_cors
 from cors_routes.starlette import CORSRoute as StarletteCORSRoute
 
 
 def build_apps(ports: dict[str, int]) -> dict[str, object]:
-    return {"fastapi": build_fastapi(ports), "starlette": build_starlette(ports)}
+    return {
+        "fastapi": build_fastapi(ports),
+        "starlette": build_starlette(ports),
+        "installed": build_installed(ports),
+    }
 
 
 def build_fastapi(ports: dict[str, int]) -> FastAPI:
@@ -232,6 +236,61 @@ def build_starlette(ports: dict[str, int]) -> Starlette:
         return PlainTextResponse("[1,2,3]")
 
     return Starlette(routes=[StarletteCORSRoute("/items", items, methods=["GET", "PUT"])])
+
+
+def build_installed(ports: dict[str, int]) -> FastAPI:
+    """An app built as real apps are (plain routers from "other modules", a library's router,
+    a mounted app, docs), given its CORS by one install() call; one router comes later."""
+    page, other = s.PAGE.format(**ports), s.OTHER.format(**ports)
+    api = APIRouter(prefix="/api")
+
+    @api.get("/items")
+    async def list_items():
+        return {"endpoint": "list_items"}
+
+    @api.put("/items")
+    async def put_items(body: dict):
+        return {"endpoint": "put_items", **body}
+
+    @api.delete("/items/{item_id}")
+    @cors(allow_origins=[other])  # its own policy: only the "admin" page
+    async def delete_item(item_id: int):
+        return {"deleted": item_id}
+
+    @api.get("/internal")
+    @no_cors
+    async def internal():
+        return {"endpoint": "internal"}
+
+    @api.get("/boom")
+    async def boom():
+        raise RuntimeError("an unhandled error")
+
+    library = APIRouter()  # as an auth package builds its router: plain APIRoutes
+
+    @library.post("/auth/login")
+    async def login(body: dict):
+        return {"token": "t"}
+
+    async def opaque(scope, receive, send):  # a mounted ASGI app (as StaticFiles is)
+        await PlainTextResponse("static file")(scope, receive, send)
+
+    app = FastAPI()
+    app.include_router(api)
+    app.include_router(library)
+    app.mount("/static", opaque)
+    install(
+        app,
+        default=CORSPolicy(allow_origins=[page], allow_credentials=True, allow_headers=["*"]),
+    )
+    late = APIRouter()
+
+    @late.get("/late")
+    async def late_endpoint():
+        return {"endpoint": "late"}
+
+    app.include_router(late)  # after install(): covered all the same
+    return app
 
 
 # For tools that take ``module:attribute`` (``cors-routes explain``), built for EXAMPLE_PORTS.

@@ -22,7 +22,8 @@ Placeholders
 Fields of a ``Scenario``
     ``id``           stable, unique name (the pytest id).
     ``feature``      the library feature the row proves, in a few words.
-    ``app``          which test app serves the request: ``"fastapi"`` or ``"starlette"`` (keys of
+    ``app``          which test app serves the request: ``"fastapi"``, ``"starlette"`` or
+                     ``"installed"`` (a FastAPI app given its CORS by ``install()``; keys of
                      ``APP_URLS`` and of ``e2e_apps.build_apps(ports)``).
     ``endpoint``     the endpoint function's name in that app (for humans and ``explain``).
     ``path``         request path (and query) on the app.
@@ -74,12 +75,13 @@ REGEX_PREFIX_TRAP = "http://app.regex.test.evil.test:{page}"
 
 # Ports for a run outside the suite (e.g. ``cors-routes explain e2e_apps:fastapi_app ...``):
 # ``e2e_apps.fastapi_app`` and ``e2e_apps.starlette_app`` are built for these.
-EXAMPLE_PORTS = {"page": 8001, "other": 8002, "api": 8000, "starlette": 8003}
+EXAMPLE_PORTS = {"page": 8001, "other": 8002, "api": 8000, "starlette": 8003, "installed": 8004}
 
 # Where each app is served.
 APP_URLS = {
     "fastapi": "http://127.0.0.1:{api}",
     "starlette": "http://127.0.0.1:{starlette}",
+    "installed": "http://127.0.0.1:{installed}",
 }
 
 JSON = {"Content-Type": "application/json"}
@@ -581,5 +583,138 @@ SCENARIOS: tuple[Scenario, ...] = (
         body="[4]",
         body_contains="[4]",
         preflights=1,
+    ),
+    # -- install(): one call for a whole app ---------------------------------------------------
+    _ok(
+        "install-default",
+        "install(): a plain router's route gets the default, with credentials",
+        "list_items",
+        "/api/items",
+        PAGE,
+        app="installed",
+        credentials="include",
+        cookie_sent=True,
+        body_contains="list_items",
+    ),
+    _no(
+        "install-default-stranger",
+        "install(): the default refuses other origins",
+        "list_items",
+        "/api/items",
+        OTHER,
+        app="installed",
+    ),
+    _ok(
+        "install-library-router",
+        "install(): a library's plain router, preflighted JSON POST",
+        "login",
+        "/auth/login",
+        PAGE,
+        app="installed",
+        method="POST",
+        headers=JSON,
+        body="{}",
+        body_contains="token",
+        preflights=1,
+    ),
+    _ok(
+        "install-own-policy",
+        "install(): @cors on an endpoint replaces the default",
+        "delete_item",
+        "/api/items/1",
+        OTHER,
+        app="installed",
+        method="DELETE",
+        body_contains="deleted",
+        preflights=1,
+    ),
+    _no(
+        "install-own-policy-default-origin",
+        "install(): the default's origin is refused where @cors says otherwise",
+        "delete_item",
+        "/api/items/1",
+        PAGE,
+        app="installed",
+        method="DELETE",
+        preflights=1,
+        reached=0,
+    ),
+    _no(
+        "install-no-cors",
+        "install(): @no_cors opts out",
+        "internal",
+        "/api/internal",
+        PAGE,
+        app="installed",
+    ),
+    _ok(
+        "install-404",
+        "install(): the router's 404 is readable",
+        "(none)",
+        "/api/missing",
+        PAGE,
+        app="installed",
+        status=404,
+    ),
+    _ok(
+        "install-500",
+        "install(): an unhandled error's 500 is readable",
+        "boom",
+        "/api/boom",
+        PAGE,
+        app="installed",
+        status=500,
+        body_contains="Internal Server Error",
+    ),
+    _ok(
+        "install-slash-redirect",
+        "install(): the slash redirect carries its target's answer",
+        "list_items",
+        "/api/items/",
+        PAGE,
+        app="installed",
+        body_contains="list_items",
+        reached=2,
+    ),
+    _ok(
+        "install-slash-redirect-preflighted",
+        "install(): a preflighted request through the slash redirect",
+        "put_items",
+        "/api/items/",
+        PAGE,
+        app="installed",
+        method="PUT",
+        headers=JSON,
+        body="{}",
+        body_contains="put_items",
+        preflights=2,
+        reached=2,
+    ),
+    _ok(
+        "install-mount",
+        "install(): a mounted ASGI app gets the default",
+        "(mount)",
+        "/static/hello.txt",
+        PAGE,
+        app="installed",
+        body_contains="static file",
+    ),
+    _ok(
+        "install-docs",
+        "install(): FastAPI's OpenAPI route gets the default",
+        "openapi",
+        "/openapi.json",
+        PAGE,
+        app="installed",
+        body_contains="openapi",
+    ),
+    _ok(
+        "install-router-after",
+        "install(): a router included after install()",
+        "late_endpoint",
+        "/late",
+        PAGE,
+        app="installed",
+        body_contains="late",
     ),
 )
