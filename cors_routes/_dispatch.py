@@ -132,15 +132,15 @@ class RouteCORS:
     __slots__ = (
         "_actual",
         "_allowed_methods",
-        "by_origin",
         "_grants",
         "_preflight",
         "_route_handle",
         "_vary",
         "_warned_own_headers",
+        "by_origin",
         "policy",
-        "route_name",
         "refused",
+        "route_name",
         "static",
     )
 

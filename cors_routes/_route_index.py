@@ -345,9 +345,7 @@ def _build_level(
 
 
 def _low_priority_possible(router: Any) -> bool:
-    return bool(getattr(router, "_low_priority_routes", None)) or _has_included_low_priority(
-        router
-    )
+    return bool(getattr(router, "_low_priority_routes", None)) or _has_included_low_priority(router)
 
 
 def _watch(router: Any, watched: list[tuple[Any, Any, int]]) -> None:
