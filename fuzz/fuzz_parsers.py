@@ -51,6 +51,9 @@ async def _endpoint(scope: Any, receive: Any, send: Any) -> None:
 
 
 ROUTE = RouteCORS(POLICY, ["GET", "POST", "PURGE"], "GET, POST, PURGE /fuzz", _endpoint)
+# A route serving any method (an ASGI app as endpoint): only a method token may be granted.
+ANY_METHOD_ROUTE = RouteCORS(POLICY, None, "any method /fuzz", _endpoint)
+_FORBIDDEN_METHODS = {b"CONNECT", b"TRACE", b"TRACK"}
 # The time one decision may take, generous for a loaded CI machine: the point is to catch
 # super-linear work (a regex or a loop that grows with a hostile value), not to benchmark.
 BUDGET_SECONDS = 0.25
@@ -149,7 +152,9 @@ def _check_vary(raw: bytes) -> None:
     assert headers == once  # idempotent: never a duplicate Origin
 
 
-def _preflight(origin: bytes, method: bytes, requested: bytes) -> list[tuple[bytes, bytes]]:
+def _preflight(
+    origin: bytes, method: bytes, requested: bytes, route: RouteCORS = ROUTE
+) -> list[tuple[bytes, bytes]]:
     scope = {
         "type": "http",
         "method": "OPTIONS",
@@ -165,11 +170,14 @@ def _preflight(origin: bytes, method: bytes, requested: bytes) -> list[tuple[byt
     async def send(message: dict) -> None:
         sent.append(message)
 
-    _run(ROUTE.handle(scope, None, send))  # type: ignore[arg-type]
+    _run(route.handle(scope, None, send))  # type: ignore[arg-type]
     start = sent[0]
     headers: list[tuple[bytes, bytes]] = start["headers"]
     if start["status"] == 204:
         assert len(origin) <= MAX_ORIGIN_LENGTH, len(origin)
+        text = method.decode("latin-1")
+        assert TOKEN.fullmatch(text) and len(method) <= 64, method
+        assert method.upper() not in _FORBIDDEN_METHODS, method
         grant = dict(headers)
         assert grant[b"access-control-allow-origin"] == origin
         assert POLICY.origin_value(origin) == origin, origin
@@ -205,6 +213,7 @@ def check_one_input(data: bytes) -> None:
     _check_vary(requested)
     POLICY.origin_value(origin)
     _preflight(origin, method, requested)
+    _preflight(origin, method, requested, ANY_METHOD_ROUTE)
     elapsed = time.process_time() - started
     assert elapsed < BUDGET_SECONDS, f"{elapsed:.3f}s for {len(data)} bytes"
 

@@ -10,6 +10,8 @@ characters).
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
 from starlette.responses import PlainTextResponse
@@ -18,6 +20,7 @@ from starlette.testclient import TestClient
 
 from cors_routes import CORSPolicy, StarletteCORSRoute, cors, install
 from cors_routes._dispatch import SEVERAL_ORIGINS, preflight_asked
+from cors_routes._headers import TOKEN
 
 APP = "https://app.example"
 POLICY = CORSPolicy(allow_origins=[APP])
@@ -110,3 +113,26 @@ def test_several_origin_lines_are_marked_by_a_value_no_request_can_send():
     assert preflight_asked(one)[0] == b"\x00multiple"
     assert preflight_asked(two)[0] is SEVERAL_ORIGINS
     assert preflight_asked(one) != preflight_asked(two)
+
+
+# A route that serves any method, and a policy that allows any: only the asked method's
+# shape decides, and it must be a token a browser can send.
+_ANY = StarletteCORSRoute("/any", AnyMethod)
+
+
+@settings(max_examples=300, deadline=None)
+@given(method=st.text(alphabet=st.characters(max_codepoint=255), max_size=80))
+def test_any_method_route_grants_exactly_the_method_tokens(method):
+    client = TestClient(Starlette(routes=[_ANY]))
+    raw = method.encode("latin-1")
+    response = client.options(
+        "/any", headers=[(b"origin", APP.encode()), (b"access-control-request-method", raw)]
+    )
+    expected = (
+        TOKEN.fullmatch(method) is not None
+        and len(method) <= 64
+        and method.upper() not in ("CONNECT", "TRACE", "TRACK")
+    )
+    assert (response.status_code == 204) == expected, (method, response.status_code)
+    if expected:
+        assert response.headers["access-control-allow-methods"] == method
