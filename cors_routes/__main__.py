@@ -45,11 +45,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cors-routes: error: {doing} {args.app} failed (above)", file=sys.stderr)
         return USAGE_ERROR
     out = sys.stdout
-    if args.command == "routes":
-        return _routes(app, args, out)
-    if args.command == "check":
-        return _check(app, args, out)
-    return _explain(app, args, out, parser)
+    if args.command == "explain":
+        return _explain(app, args, out, parser)  # it runs the app's lifespan itself
+    command = _routes if args.command == "routes" else _check
+    if not args.lifespan:
+        return command(app, args, out)
+    return _with_lifespan(app, lambda: command(app, args, out))
+
+
+def _with_lifespan(app: Any, run: Any) -> int:
+    """``run()`` between the app's start-up and shutdown, for apps that add routes there."""
+    import asyncio
+
+    from ._asgi import lifespan
+
+    async def started() -> int:
+        async with lifespan(app):
+            return int(run())
+
+    return asyncio.run(started())
+
+
+def _lifespan_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lifespan",
+        action="store_true",
+        help="run the app's start-up first (and its shutdown after): for apps that include "
+        "routers when they start",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
     routes = commands.add_parser("routes", help="list every route and its effective CORS policy")
     _app_arguments(routes)
+    _lifespan_argument(routes)
     routes.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     explain = commands.add_parser(
@@ -105,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         "with --strict); 2: usage error.",
     )
     _app_arguments(check)
+    _lifespan_argument(check)
     check.add_argument(
         "--json",
         action="store_true",

@@ -52,8 +52,10 @@ logger = logging.getLogger("cors_routes")
 
 App = TypeVar("App")
 
-# The scope key through which the route that serves a request reports itself.
+# The scope keys through which the route that serves a request reports itself, and the
+# router's entry learns that a request is a preflight to answer.
 SERVED_KEY = "cors_routes.served"
+PREFLIGHT_KEY = "cors_routes.preflight"
 _PREFLIGHT_REFUSED_HEADERS = (
     (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
     (b"content-length", b"0"),
@@ -71,8 +73,8 @@ _UNREPORTED = _Unreported()
 
 
 # What one request's serving route reported, and where the request was going:
-# [its RouteCORS (None: no CORS; _UNREPORTED), path, root_path]. A list, because building
-# one costs less than building an object, and one is built for every request.
+# [the route (or _UNREPORTED), path, root_path]. A list, because building one costs less
+# than building an object, and one is built for every request.
 _Served: TypeAlias = list[Any]
 
 
@@ -133,6 +135,10 @@ def install(
     starlette_app.build_middleware_stack = build_middleware_stack
     if getattr(starlette_app, "middleware_stack", None) is not None:  # it already served
         starlette_app.middleware_stack = _Layer(starlette_app.middleware_stack, installation)
+    # And inside every middleware, at the router: preflights are decided with the path the
+    # router will see (a middleware may rewrite it).
+    routes_holder: Any = router
+    routes_holder.middleware_stack = _RouterEntry(routes_holder.middleware_stack, installation)
     return app
 
 
@@ -179,10 +185,11 @@ class Installation:
         self.x_cors = x_cors
         self.lint_pending = lint
         self.default_cors = (
-            None if default is None else RouteCORS(default, None, "the app's default policy")
+            None if default is None else RouteCORS(default, None, "(no route's own: the install() default)")
         )
         self._shared: dict[tuple[CORSPolicy, frozenset[str] | None], RouteCORS] = {}
-        self._handles: dict[int, tuple[Any, Callable[..., Any]]] = {}
+        self.decisions: dict[int, RouteCORS | None] = {}
+        """Each served route's CORS under this installation, by id of the route object."""
         self._watched: list[tuple[Any, Any, int]] = []
         self.entries: list[index.Entry] = []
         self._level = self._build()
@@ -198,6 +205,7 @@ class Installation:
     def _build(self) -> index.Level:
         watched: list[tuple[Any, Any, int]] = []
         entries: list[index.Entry] = []
+        decisions: dict[int, RouteCORS | None] = {}
         changed_openapi = False
 
         def on_entry(entry: index.Entry) -> None:
@@ -210,19 +218,17 @@ class Installation:
             policy = self.policy_of(declared)
             methods = _entry_methods(entry)
             entry.decision = None if policy is None else self._route_cors(policy, methods, entry)
-            if isinstance(declared, CORSRouteMixin):
-                # install() answers this route's preflights and decorates its responses:
-                # the route class's own machinery steps aside.
-                vars(declared).pop("matches", None)
             endpoint = getattr(declared, "endpoint", None)
             if endpoint is not None:
                 register(endpoint)
-            self._take_over(entry)
+            if _reports(entry.route):
+                decisions[id(entry.route)] = entry.decision
             changed_openapi |= self._publish(entry, policy, methods)
 
         level = index.build(self.app, on_entry, watched)
         self._watched = watched
-        self.entries = entries
+        self.entries = entries  # they keep the routes alive, so their ids stay theirs
+        self.decisions = decisions
         if changed_openapi and getattr(self.app, "openapi_schema", None) is not None:
             self.app.openapi_schema = None  # FastAPI caches the schema: let it rebuild
         return level
@@ -253,21 +259,6 @@ class Installation:
             name = f"{', '.join(sorted(methods)) if methods else 'any method'} {entry.path}"
             shared = self._shared[key] = RouteCORS(policy, methods, name)
         return shared
-
-    def _take_over(self, entry: index.Entry) -> None:
-        """Make the served route report its CORS answer to the layer as it starts serving."""
-        route = entry.route
-        if not hasattr(route, "handle"):
-            return
-        known = self._handles.get(id(route))
-        if known is not None and known[0] is route:
-            inner = known[1]
-        elif isinstance(route, CORSRouteMixin):
-            inner = MethodType(type(route)._route_handle, route)
-        else:
-            inner = MethodType(type(route).handle, route)
-        self._handles[id(route)] = (route, inner)
-        vars(route)["handle"] = _reporting_handle(inner, entry.decision)
 
     def _publish(
         self, entry: index.Entry, policy: CORSPolicy | None, methods: frozenset[str] | None
@@ -355,8 +346,28 @@ def _entry_methods(entry: index.Entry) -> frozenset[str] | None:
     return served_methods(entry.declared)
 
 
+_REPORTS = "__cors_routes_reports__"
+
+
+def _reports(route: Any) -> bool:
+    """Make ``route`` say it serves a request as it starts serving it (once, whichever
+    installation asks: a route may be in several apps, each with its own policies, so it
+    reports itself and each app's layer looks up its own answer for it)."""
+    if not hasattr(route, "handle"):
+        return False
+    current = getattr(route, "__dict__", {}).get("handle")
+    if getattr(current, _REPORTS, None) is route:
+        return True
+    # The framework's own handle: a CORS route class's machinery steps aside for install().
+    own = type(route)._route_handle if isinstance(route, CORSRouteMixin) else type(route).handle
+    handle = _reporting_handle(MethodType(own, route), route)
+    setattr(handle, _REPORTS, route)
+    vars(route)["handle"] = handle
+    return True
+
+
 def _reporting_handle(
-    inner: Callable[[Scope, Receive, Send], Any], decision: RouteCORS | None
+    inner: Callable[[Scope, Receive, Send], Any], route: Any
 ) -> Callable[[Scope, Receive, Send], Any]:
     # Not a coroutine function: it returns the route's own awaitable, so reporting costs
     # one call and a dictionary lookup, not a coroutine.
@@ -365,12 +376,12 @@ def _reporting_handle(
         receive: Receive,
         send: Send,
         _inner: Any = inner,
-        _decision: Any = decision,
+        _route: Any = route,
         _key: str = SERVED_KEY,
     ) -> Any:
         served = scope.get(_key)
         if served is not None:
-            served[0] = _decision
+            served[0] = _route
         return _inner(scope, receive, send)
 
     return handle
@@ -402,19 +413,112 @@ class _Layer:
         return self.app(scope, receive, partial(_send_with_cors, served, scope, send, installation))
 
     async def _preflight(self, scope: Scope, receive: Receive, send: Send, asked: Asked) -> None:
-        installation = self.installation
-        cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
+        """Send the preflight down the app's middleware, to be answered where the router
+        sees it (a middleware may rewrite its path); answer it here if a middleware does
+        not let it through, as an outermost CORSMiddleware would."""
+        state: list[str | None] = [None]
+        scope[PREFLIGHT_KEY] = state
+        asked_for = {**scope}  # the path the browser asked for, whatever a middleware does
+        held: list[Message] = []
+
+        def send_down(message: Message) -> Awaitable[None]:
+            # Until the router's entry has seen the preflight, what comes up is a
+            # middleware's own answer to it (an auth check, a redirect): held back, and
+            # the browser gets the policy's answer instead.
+            if state[0] is not None:
+                return send(message)
+            held.append(message)
+            return _HELD
+
+        try:
+            await self.app(scope, receive, send_down)
+        except Exception:
+            if state[0] is None:
+                await self._answer_held(asked_for, send, asked, held)
+            raise
+        if state[0] is None:
+            await self._answer_held(asked_for, send, asked, held)
+
+    async def _answer_held(
+        self, scope: Scope, send: Send, asked: Asked, held: list[Message]
+    ) -> None:
+        """A middleware answered a preflight before the router saw it: the policy of the
+        route at the path the browser asked for answers it, as an outermost CORSMiddleware
+        would; if that route has no CORS, the middleware's own answer goes out."""
+        cors = self.installation.preflight_cors(scope, asked[1].decode("latin-1"))
+        if cors is not None or not held:
+            await _send_preflight_answer(cors, scope, send, asked)
+            return
+        for message in held:
+            await send(message)
+
+
+class _RouterEntry:
+    """Wraps the app's router, inside every middleware: where preflights are decided, with
+    the path the router will route (and, for every request, where the model is told it)."""
+
+    __slots__ = ("app", "installation")
+
+    def __init__(self, app: ASGIApp, installation: Installation) -> None:
+        self.app = app
+        self.installation = installation
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] == "http":
+            served = scope.get(SERVED_KEY)
+            if served is not None:
+                served[1] = scope["path"]
+                served[2] = scope.get("root_path", "")
+            else:
+                state = scope.get(PREFLIGHT_KEY)
+                if state is not None and state[0] is None:
+                    return self._preflight(scope, receive, send, state)
+        return self.app(scope, receive, send)
+
+    async def _preflight(
+        self, scope: Scope, receive: Receive, send: Send, state: list[str | None]
+    ) -> None:
+        asked = preflight_asked(scope)
+        if asked is None:  # a middleware took its preflight headers away: route it
+            state[0] = "routed"
+            await self.app(scope, receive, send)
+            return
+        cors = self.installation.preflight_cors(scope, asked[1].decode("latin-1"))
         if cors is None:
+            state[0] = "routed"
             await self.app(scope, receive, send)  # a route without CORS: as if absent
             return
-        if isinstance(cors, RouteCORS):
-            status, headers = await cors.preflight(scope, asked)
-        else:
-            status, headers = 403, list(_PREFLIGHT_REFUSED_HEADERS)
-            if logger.isEnabledFor(logging.DEBUG):
-                _log_no_route(scope, asked[1])
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send(EMPTY_BODY)
+        state[0] = "answered"
+        await _send_preflight_answer(cors, scope, send, asked)
+
+
+async def _send_preflight_answer(
+    cors: RouteCORS | _Refused | None, scope: Scope, send: Send, asked: Asked
+) -> None:
+    if cors is None:
+        # The route has no CORS, but a middleware answered before the app could: nothing
+        # of any policy grants it.
+        status, headers = 403, list(_PREFLIGHT_REFUSED_HEADERS)
+    elif isinstance(cors, RouteCORS):
+        status, headers = await cors.preflight(scope, asked)
+    else:
+        status, headers = 403, list(_PREFLIGHT_REFUSED_HEADERS)
+        if logger.isEnabledFor(logging.DEBUG):
+            _log_no_route(scope, asked[1])
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send(EMPTY_BODY)
+
+
+class _Held:
+    """An awaitable that is already done: what a held-back message's send returns."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return iter(())
+
+
+_HELD = _Held()
 
 
 # Called (through a partial) for every message the app sends: a module function, not a
@@ -424,9 +528,11 @@ def _send_with_cors(
 ) -> Awaitable[None]:
     if message["type"] != "http.response.start":
         return send(message)
-    cors = served[0]
-    if cors is _UNREPORTED:
-        cors = installation.response_cors(scope, served)
+    reported = installation.decisions.get(id(served[0]), _UNREPORTED)
+    # No route of this app reported: the model says whose request it was.
+    cors = (
+        installation.response_cors(scope, served) if isinstance(reported, _Unreported) else reported
+    )
     if cors is None:
         return send(message)
     extra = cors.static
@@ -436,7 +542,7 @@ def _send_with_cors(
             if key == ORIGIN:
                 origin = SEVERAL_ORIGINS if origin is not None else value
         # An exact origin costs one dict lookup; anything else, the policy's mechanisms.
-        extra = cors.by_origin.get(origin)
+        extra = cors.by_origin.get(origin)  # type: ignore[arg-type]
         if extra is None:
             extra = cors.origin_headers(scope, origin)
             if extra is None:

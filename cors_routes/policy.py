@@ -135,7 +135,8 @@ class CORSPolicy:
                 problems.append(
                     "allow_credentials=True with allow_origins=['*'] would let every site on "
                     "the web make credentialed requests as your users: list the origins "
-                    "instead, e.g. allow_origins=['https://app.example']"
+                    "instead, e.g. allow_origins=['https://app.example'], or keep '*' with "
+                    "allow_credentials=False for a public API that needs no cookies"
                 )
             if ANY in exposed:
                 problems.append(

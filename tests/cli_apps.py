@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.applications import Starlette
@@ -277,3 +280,22 @@ async def internal() -> str:
 
 installed.include_router(_library)
 install(installed, default=CORSPolicy(allow_origins=["https://app.example"]))
+
+
+# -- routers included at start-up --------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _include_at_startup(app: FastAPI) -> AsyncIterator[None]:
+    late = APIRouter()
+
+    @late.get("/started")
+    async def started() -> str:
+        return "started"
+
+    app.include_router(late)
+    yield
+
+
+starting = FastAPI(openapi_url=None, lifespan=_include_at_startup)
+install(starting, default=CORSPolicy(allow_origins=["https://app.example"]))

@@ -264,3 +264,12 @@ def test_the_source_column_says_where_each_policy_comes_from_under_install():
     }
     assert entries["/items"]["source"] == "install default"
     assert entries["/internal"]["source"] == "no_cors"
+
+
+def test_lifespan_runs_the_start_up_that_includes_routers():
+    assert "/started" not in run("routes", "tests.cli_apps:starting").stdout
+    result = run("routes", "tests.cli_apps:starting", "--lifespan")
+    assert result.returncode == 0, result.stderr
+    assert rows(result.stdout)["/started"][3] == "install default"
+    checked = run("check", "tests.cli_apps:starting", "--lifespan")
+    assert checked.returncode == 0 and "(1 CORS routes checked)" in checked.stdout
