@@ -184,3 +184,34 @@ def test_an_unreported_response_is_decided_by_the_path_the_router_saw():
     response = client.get("/.well-known/files/x", headers={"Origin": SHOP})
     assert response.status_code == 404  # /ext/.well-known/files/x: no route
     assert response.headers["access-control-allow-origin"] == SHOP
+
+
+def test_a_router_shared_by_two_apps_gets_each_apps_own_policy():
+    # A factory called twice (as test suites do) includes the same module-level router in
+    # both apps: each app answers with its own default.
+    from fastapi import APIRouter
+
+    shared = APIRouter()
+
+    @shared.get("/items")
+    def items():
+        return []
+
+    def create_app(origin: str) -> FastAPI:
+        app = FastAPI()
+        app.include_router(shared)
+        return install(app, default=CORSPolicy(allow_origins=[origin]))
+
+    first, second = create_app(SHOP), create_app(ADMIN)
+    for app, mine, other in ((first, SHOP, ADMIN), (second, ADMIN, SHOP)):
+        client = TestClient(app)
+        assert (
+            client.get("/items", headers={"Origin": mine}).headers.get(
+                "access-control-allow-origin"
+            )
+            == mine
+        )
+        assert (
+            "access-control-allow-origin"
+            not in client.get("/items", headers={"Origin": other}).headers
+        )
