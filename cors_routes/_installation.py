@@ -185,7 +185,9 @@ class Installation:
         self.x_cors = x_cors
         self.lint_pending = lint
         self.default_cors = (
-            None if default is None else RouteCORS(default, None, "(no route's own: the install() default)")
+            None
+            if default is None
+            else RouteCORS(default, None, "(no route's own: the install() default)")
         )
         self._shared: dict[tuple[CORSPolicy, frozenset[str] | None], RouteCORS] = {}
         self.decisions: dict[int, RouteCORS | None] = {}
