@@ -9,7 +9,7 @@ python3 -c "import atheris" 2>/dev/null ||
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp fuzz/corpus/* "$work/"
-# -timeout: one input taking over 5 s is a finding (the target itself asserts 0.25 s).
+# -timeout: one input taking over 5 s is a finding (the target counts its Python calls).
 python3 fuzz/run_atheris.py -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$work/" "$work" 2>"$work/log" || {
     tail -40 "$work/log"

@@ -9,7 +9,6 @@ import os
 import random
 import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -37,9 +36,16 @@ sys.path.insert(0, str(FUZZ))
 import fuzz_parsers  # noqa: E402
 
 APP = b"https://app.example"
-# One request's decision, in process: generous for a loaded CI machine; it catches work
-# that grows with the size of a hostile value, which would take seconds.
-BUDGET = 0.05
+# Work is counted, not timed, so the test cannot flake on a loaded machine: Python-level
+# calls (functions and builtins) made while the app answers one request. A warm, ordinary
+# request makes about 300-400; scanning the request's header lines costs about one each.
+# A parser that looped over the elements or characters of a hostile value would make
+# thousands to millions, which is the cost (seconds per request) this guards against.
+WORK_BASE = 1_000
+
+
+def work_budget(headers: list[tuple[bytes, bytes]]) -> int:
+    return WORK_BASE + 2 * len(headers)
 
 
 def build_app() -> FastAPI:
@@ -68,7 +74,7 @@ def build_app() -> FastAPI:
 APPLICATION = build_app()
 
 
-def call(method: str, path: str, headers: list[tuple[bytes, bytes]]):
+def call(method: str, path: str, headers: list[tuple[bytes, bytes]], *, counted: bool = True):
     """One raw ASGI request (real clients refuse to send most of these headers)."""
     sent: list[dict] = []
 
@@ -99,15 +105,29 @@ def call(method: str, path: str, headers: list[tuple[bytes, bytes]]):
         async def send(message):
             sent.append(message)
 
-        await APPLICATION(scope, receive, send)
+        sys.setprofile(count)
+        try:
+            await APPLICATION(scope, receive, send)
+        finally:
+            sys.setprofile(None)
 
-    # CPU time of this process: other work on a shared CI machine does not count
-    started = time.process_time()
+    calls = 0
+
+    def count(frame, event, arg) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
     asyncio.run(run())
-    elapsed = time.process_time() - started
     start = sent[0]
     headers_out = {k.decode(): v for k, v in start["headers"]}
-    return start["status"], headers_out, elapsed
+    if counted:
+        assert calls <= work_budget(headers), f"{calls} calls for one {method} request"
+    return start["status"], headers_out
+
+
+# The app's first request does its one-time work (the startup lint, the routing model).
+call("GET", "/r", [(b"origin", APP)], counted=False)
 
 
 def preflight(path, origin: bytes | list[bytes], method: bytes, acrh: list[bytes] = ()):
@@ -149,9 +169,8 @@ HOSTILE_ACRH = {
 @pytest.mark.parametrize("name", list(HOSTILE_ACRH))
 def test_hostile_request_headers_get_a_fast_clear_answer(path, name):
     method = {"/r": b"GET", "/any": b"POST", "/creds": b"PUT"}[path]
-    status, headers, elapsed = preflight(path, APP, method, HOSTILE_ACRH[name])
+    status, headers = preflight(path, APP, method, HOSTILE_ACRH[name])
     assert status in {204, 403}
-    assert elapsed < BUDGET * 20 if "MiB" in name or "8 KiB" in name else elapsed < BUDGET
     if status == 403:
         assert no_grant(headers)
     else:
@@ -165,13 +184,13 @@ def test_hostile_request_headers_get_a_fast_clear_answer(path, name):
 
 def test_oversized_or_malformed_request_headers_are_refused():
     for name in ["8 KiB + 2 of 'a,'", "2 MiB of whitespace", "non-ASCII", "NUL byte", "quoted"]:
-        status, headers, _ = preflight("/any", APP, b"POST", HOSTILE_ACRH[name])
+        status, headers = preflight("/any", APP, b"POST", HOSTILE_ACRH[name])
         assert status == 403, name
         assert no_grant(headers), name
 
 
 def test_empty_elements_only_ask_for_nothing():
-    status, headers, _ = preflight("/r", APP, b"GET", HOSTILE_ACRH["1000 empty elements"])
+    status, headers = preflight("/r", APP, b"GET", HOSTILE_ACRH["1000 empty elements"])
     assert status == 204
     assert "access-control-allow-headers" not in headers
 
@@ -208,37 +227,34 @@ HOSTILE_ORIGINS = [
 @pytest.mark.parametrize("origin", HOSTILE_ORIGINS, ids=lambda o: repr(o[:40]))
 def test_hostile_origin_is_never_granted(origin):
     for method, path in ((b"GET", "/r"), (b"PUT", "/creds")):
-        status, headers, elapsed = preflight(path, origin, method)
+        status, headers = preflight(path, origin, method)
         assert status == 403
         assert no_grant(headers)
-        assert elapsed < BUDGET * 5
-        status, headers, elapsed = call("GET", "/r", [(b"origin", origin)])
+        status, headers = call("GET", "/r", [(b"origin", origin)])
         assert status == 200
         assert "access-control-allow-origin" not in headers
-        assert elapsed < BUDGET * 5
 
 
 def test_deep_subdomains_of_a_pattern_are_granted_up_to_the_origin_length_bound():
     # as deep as an origin a browser can send: granted (test_core_origins counts the work)
     origin = b"https://" + b"a." * ((MAX_ORIGIN_LENGTH - 19) // 2) + b"example.com"
     assert len(origin) <= MAX_ORIGIN_LENGTH
-    _, headers, _ = call("GET", "/r", [(b"origin", origin)])
+    _, headers = call("GET", "/r", [(b"origin", origin)])
     assert headers["access-control-allow-origin"] == origin
     # one label more than that is no origin a browser sends: refused, however it is spelt
     for longer in (b"https://a." + origin[8:], b"https://" + b"a." * 2000 + b"example.com"):
         assert len(longer) > MAX_ORIGIN_LENGTH
-        _, headers, _ = call("GET", "/r", [(b"origin", longer)])
+        _, headers = call("GET", "/r", [(b"origin", longer)])
         assert "access-control-allow-origin" not in headers
-        status, headers, _ = preflight("/r", longer, b"GET")
+        status, headers = preflight("/r", longer, b"GET")
         assert status == 403 and no_grant(headers)
 
 
 def test_many_origin_lines_grant_nothing():
-    status, headers, elapsed = preflight("/r", [APP] * 1000, b"GET")
+    status, headers = preflight("/r", [APP] * 1000, b"GET")
     assert status == 403 and no_grant(headers)
-    status, headers, elapsed = call("GET", "/r", [(b"origin", APP)] * 1000)
+    status, headers = call("GET", "/r", [(b"origin", APP)] * 1000)
     assert status == 200 and not granted(headers)
-    assert elapsed < BUDGET * 5
 
 
 @pytest.mark.parametrize(
@@ -246,15 +262,14 @@ def test_many_origin_lines_grant_nothing():
 )
 def test_lower_case_or_unknown_methods_are_not_granted(method):
     for path in ("/r", "/any", "/creds"):
-        status, headers, elapsed = preflight(path, APP, method)
+        status, headers = preflight(path, APP, method)
         assert status < 500
         assert status != 204
         assert no_grant(headers)
-        assert elapsed < BUDGET * 5
 
 
 def test_private_network_request_with_junk_value_is_not_granted():
-    status, headers, _ = call(
+    status, headers = call(
         "OPTIONS",
         "/r",
         [
