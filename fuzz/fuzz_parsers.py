@@ -21,6 +21,7 @@ Without atheris, ``check_one_input`` is what the test suite calls on seeds and r
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 from types import FrameType
@@ -88,11 +89,15 @@ def _calls_run(func: Any) -> int:
         nonlocal count
         count += event == "call" or event == "c_call"
 
+    collecting = gc.isenabled()
+    gc.disable()  # a collection would count other code's finalizers
     sys.setprofile(profiler)
     try:
         func()
     finally:
         sys.setprofile(None)
+        if collecting:
+            gc.enable()
     return count
 
 

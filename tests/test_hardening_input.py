@@ -5,6 +5,7 @@ and the fuzz target's own checks run over its seeds and random data."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import re
@@ -105,11 +106,16 @@ def call(method: str, path: str, headers: list[tuple[bytes, bytes]], *, counted:
         async def send(message):
             sent.append(message)
 
+        # The collector paused: finalizers of other tests' garbage are not this request's.
+        collecting = gc.isenabled()
+        gc.disable()
         sys.setprofile(count)
         try:
             await APPLICATION(scope, receive, send)
         finally:
             sys.setprofile(None)
+            if collecting:
+                gc.enable()
 
     calls = 0
 
