@@ -186,7 +186,7 @@ EOF
 routes_lists_the_endpoint() {
     "$with_fastapi/bin/cors-routes" routes pkgcheck_app:app >"$work/routes.txt" || return 1
     cat "$work/routes.txt"
-    grep -E '^/pkgcheck/items +GET +CORSRoute +https://pkgcheck\.example ' "$work/routes.txt"
+    grep -E '^/pkgcheck/items +GET +CORSRoute +@cors +https://pkgcheck\.example ' "$work/routes.txt"
 }
 check "cors-routes routes pkgcheck_app:app lists GET /pkgcheck/items with its policy" \
     routes_lists_the_endpoint
