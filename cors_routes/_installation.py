@@ -448,6 +448,11 @@ class _Layer:
         route at the path the browser asked for answers it, as an outermost CORSMiddleware
         would; if that route has no CORS, the middleware's own answer goes out."""
         cors = self.installation.preflight_cors(scope, asked[1].decode("latin-1"))
+        if isinstance(cors, _Refused):
+            # No route serves it, yet a middleware answered: one that serves the path itself
+            # (a proxy, an exporter). Its actual responses get the default policy, so its
+            # preflights do too, where refusing would block what CORSMiddleware allowed.
+            cors = self.installation.default_cors
         if cors is not None or not held:
             await _send_preflight_answer(cors, scope, send, asked)
             return

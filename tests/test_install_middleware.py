@@ -169,6 +169,42 @@ def test_a_middleware_that_raises_on_a_preflight_still_gets_the_policys_answer()
         preflight(TestClient(app), "/items", SHOP, "PUT")
 
 
+class ServesUpstream:
+    """Answers every request under /upstream/ itself (a proxy): the router never sees them."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/upstream/"):
+            await PlainTextResponse(f"upstream {scope['method']}")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def test_a_path_a_middleware_serves_gets_the_default_as_cors_middleware_gave_it():
+    app = FastAPI()
+
+    @app.get("/items")
+    def items():
+        return []
+
+    app.add_middleware(ServesUpstream)
+    install(app, default=CORSPolicy(allow_origins=[SHOP], allow_methods=["GET", "PUT"]))
+    client = TestClient(app)
+    granted = preflight(client, "/upstream/x", SHOP, "PUT")
+    assert granted.status_code == 204
+    assert granted.headers["access-control-allow-origin"] == SHOP
+    assert "upstream" not in granted.text
+    assert preflight(client, "/upstream/x", "https://evil.example", "PUT").status_code == 403
+    assert preflight(client, "/upstream/x", SHOP, "DELETE").status_code == 403  # not allowed
+    actual = client.put("/upstream/x", headers={"Origin": SHOP})
+    assert actual.text == "upstream PUT"
+    assert actual.headers["access-control-allow-origin"] == SHOP
+    # where the router does see the request, a path no route serves is still refused
+    assert preflight(client, "/nowhere", SHOP, "PUT").status_code == 403
+
+
 def test_an_unreported_response_is_decided_by_the_path_the_router_saw():
     # A 404 at the rewritten path: the default policy, as for any 404; the response of a
     # mounted opaque app reached through a rewrite: the default too.
