@@ -344,31 +344,61 @@ def _earlier_mount(earlier: list[_Ordered], info: RouteInfo) -> _Ordered | None:
 
 
 class _Neighbours:
-    """The routes of the same router level that may share a path with a route, in order
-    (bucketed by the first path segment, so a large app is not compared pair by pair)."""
+    """The routes of the same router level that may share a path with a route, in order.
+
+    Indexed by their leading literal segments (a trie): two paths whose literal segments
+    differ at some position, with only literal segments before it, match no common URL, so
+    a route is compared only with the routes at the nodes above its own and below it. An
+    app whose routes all live under ``/api/v1/`` is not compared pair by pair.
+    """
 
     def __init__(self, routes: list[RouteInfo]) -> None:
-        self._buckets: dict[tuple[tuple[str, ...], str | None], list[_Ordered]] = {}
+        self._roots: dict[tuple[str, ...], _Node] = {}
         for order, info in enumerate(routes):
             if info.kind not in ("http", "mount"):
                 continue
-            level = info.mount_paths
-            self._buckets.setdefault((level, _first_segment(info.path)), []).append(
-                _Ordered(order, info)
-            )
+            node = self._roots.setdefault(info.mount_paths, _Node())
+            for segment in _literal_segments(info.path):
+                node = node.children.setdefault(segment, _Node())
+            node.here.append(_Ordered(order, info))
 
     def of(self, info: RouteInfo) -> list[_Ordered]:
-        level = info.mount_paths
-        first = _first_segment(info.path)
-        found = list(self._buckets.get((level, None), ()))
-        if first is not None:
-            found += self._buckets.get((level, first), ())
-        else:
-            for (other_level, _), bucket in self._buckets.items():
-                if other_level == level:
-                    found += bucket
-        unique = {id(entry.info): entry for entry in found}
-        return sorted(unique.values(), key=lambda entry: entry.order)
+        node = self._roots.get(info.mount_paths)
+        found: list[_Ordered] = []
+        for segment in _literal_segments(info.path):
+            if node is None:
+                break
+            found += node.here
+            node = node.children.get(segment)
+        stack = [node] if node is not None else []
+        while stack:
+            below = stack.pop()
+            found += below.here
+            stack += below.children.values()
+        return sorted(found, key=_by_order)
+
+
+class _Node:
+    __slots__ = ("children", "here")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.here: list[_Ordered] = []
+
+
+def _literal_segments(path: str) -> list[str]:
+    """The path's segments up to the first one holding a parameter (which may match
+    anything there, or, for a ``:path`` parameter, several segments)."""
+    segments = []
+    for segment in path.split("/")[1:]:
+        if "{" in segment:
+            break
+        segments.append(segment)
+    return segments
+
+
+def _by_order(entry: _Ordered) -> int:
+    return entry.order
 
 
 @dataclass(frozen=True)
@@ -378,14 +408,6 @@ class _Ordered:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.info, name)
-
-
-def _first_segment(path: str) -> str | None:
-    """The first path segment when it is literal; None when a parameter may start there."""
-    segment = path.split("/")[1] if path.count("/") >= 1 else ""
-    if "{" in segment:
-        return None
-    return segment if path.count("/") >= 2 or segment else None
 
 
 def _preflight_taken(near: list[_Ordered], info: RouteInfo) -> Finding | None:

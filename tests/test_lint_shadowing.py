@@ -61,6 +61,22 @@ def test_an_int_route_before_a_str_route_takes_its_numeric_paths():
     )
 
 
+def test_routes_that_share_paths_are_compared_whatever_their_literal_segments():
+    # the lint indexes routes by their leading literal segments: a parameter at any depth
+    # still meets every literal below it, and a literal route meets a parameter above it
+    app = cors_app()
+    plain(app, "/api/{version}/items")
+    with_cors(app, "/api/v1/items")
+    with_cors(app, "/api/v2/items/{item_id}")
+    plain(app, "/{anything}/v3/things")
+    with_cors(app, "/api/v3/things")
+    with_cors(app, "/apis/v1/items")  # another literal segment: shares no path
+    assert [(code, where) for code, where, _ in findings(app)] == [
+        ("shadowed-route", "DELETE /api/v1/items"),
+        ("shadowed-route", "DELETE /api/v3/things"),
+    ]
+
+
 def test_other_convertor_pairs_that_share_paths():
     for earlier, later, shared in (
         ("/items/{x:float}", "/items/{y:int}", "/items/1"),  # every path of the later one
