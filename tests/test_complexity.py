@@ -14,52 +14,18 @@ library's work, and counting it made these tests fail now and then.
 from __future__ import annotations
 
 import gc
-import os
-import sys
-from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 from fastapi.routing import APIRoute
+from work_counts import library_lines as lines_run
 
-import cors_routes
 from cors_routes import CORSPolicy, CORSRoute, cors
 from cors_routes._headers import parse_request_headers
-
-PACKAGE = os.path.dirname(os.path.abspath(cors_routes.__file__)) + os.sep
 
 EXACT = [f"https://site{i}.example" for i in range(10_000)]
 PATTERNS = [f"https://*.tenant{i}.example" for i in range(1_000)]
 BIG = CORSPolicy(allow_origins=["https://app.example", *EXACT, *PATTERNS])
 SMALL = CORSPolicy(allow_origins=["https://app.example", "https://*.tenant999.example"])
-
-
-def lines_run(func: Callable[[], Any]) -> int:
-    """How many lines of cors_routes' own code ``func()`` executes, however deep the call."""
-    count = 0
-
-    def count_lines(frame: FrameType, event: str, arg: Any) -> Any:
-        nonlocal count
-        if event == "line":
-            count += 1
-        return count_lines
-
-    def on_call(frame: FrameType, event: str, arg: Any) -> Any:
-        # Called for every new frame; only the library's frames get a line counter.
-        return count_lines if frame.f_code.co_filename.startswith(PACKAGE) else None
-
-    func()  # warm caches first: the steady state is what every request pays
-    collecting = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    sys.settrace(on_call)
-    try:
-        func()
-    finally:
-        sys.settrace(None)
-        if collecting:
-            gc.enable()
-    return count
 
 
 def test_the_count_leaves_out_the_collector_and_code_outside_the_library():

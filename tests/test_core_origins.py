@@ -1,11 +1,11 @@
 """Origin matching: exact, "*", subdomain patterns, regex, allow_origin_func."""
 
 import logging
-import sys
 
 import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
+from work_counts import library_lines as lines_run
 
 from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors
 from cors_routes._origins import MAX_ORIGIN_LENGTH, parse_request_origin
@@ -377,28 +377,9 @@ def test_any_mechanism_allows(origin, expected):
     assert allowed(client, origin) is expected
 
 
-# ---------- the origin length bound (work is counted in Python lines, never timed)
+# ---------- the origin length bound (work is counted in the library's lines, never timed)
 
 PATTERN_POLICY = CORSPolicy(allow_origins=["https://*.example.com"])
-
-
-def lines_run(func):
-    """How many Python lines ``func()`` executes, in every function it calls (after a warm-up)."""
-    count = 0
-
-    def tracer(frame, event, arg):
-        nonlocal count
-        if event == "line":
-            count += 1
-        return tracer
-
-    func()
-    sys.settrace(tracer)
-    try:
-        func()
-    finally:
-        sys.settrace(None)
-    return count
 
 
 def deep_origin(length: int) -> bytes:

@@ -7,12 +7,8 @@ most real apps). Work is counted (Python-level calls, the collector paused), not
 
 from __future__ import annotations
 
-import gc
-import sys
-from types import FrameType
-from typing import Any
-
 from fastapi import APIRouter, FastAPI
+from work_counts import calls_made
 
 from cors_routes import CORSPolicy, CORSRoute, lint
 
@@ -34,20 +30,8 @@ def app_with(routes: int) -> FastAPI:
 
 
 def calls_of_the_lint(app: FastAPI) -> int:
-    count = 0
-
-    def profiler(frame: FrameType, event: str, arg: Any) -> None:
-        nonlocal count
-        count += event == "call" or event == "c_call"
-
-    gc.collect()
-    gc.disable()
-    sys.setprofile(profiler)
-    try:
-        findings = lint.check_app(app)
-    finally:
-        sys.setprofile(None)
-        gc.enable()
+    findings: list[lint.Finding] = []
+    count = calls_made(lambda: findings.extend(lint.check_app(app)))
     assert not [f for f in findings if f.severity == lint.ERROR], findings
     return count
 
