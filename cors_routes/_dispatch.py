@@ -317,6 +317,12 @@ class RouteCORS:
 
     # -- a CORS route class serving the route itself -------------------------------------------
 
+    async def answer_preflight(self, scope: Scope, send: Send, asked: Asked) -> None:
+        """Send this policy's answer to a preflight: a grant, or the refusal."""
+        status, headers = await self.preflight(scope, asked)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(EMPTY_BODY)
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the route: answer its preflights, put CORS headers on all its responses."""
         route_handle = self._route_handle
@@ -324,9 +330,7 @@ class RouteCORS:
         if scope["method"] == "OPTIONS":
             asked = preflight_asked(scope)
             if asked is not None:
-                status, headers = await self.preflight(scope, asked)
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send(EMPTY_BODY)
+                await self.answer_preflight(scope, send, asked)
                 return
         extra = self.static
         if extra is None:

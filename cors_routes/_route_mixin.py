@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from starlette.types import Receive, Scope, Send
 
-from ._dispatch import EMPTY_BODY, Asked, RouteCORS, preflight_asked
+from ._dispatch import RouteCORS, preflight_asked
 from ._preflight_routing import resolve_preflight
 from ._served_methods import served_methods
 from .decorators import resolve_endpoint
@@ -80,20 +80,23 @@ class CORSRouteMixin:
         if scope["method"] == "OPTIONS":
             asked = preflight_asked(scope)
             if asked is not None:
-                return self._preflight(scope, receive, send, asked)
+                # A preflight the router sent here: the route that serves the method it asks
+                # for answers it, as the actual request will reach that route; without a
+                # policy there, the framework's route answers as it would (a 405, or the
+                # route's OPTIONS endpoint).
+                method = asked[1].decode("latin-1")
+                methods = self.methods
+                if methods and method in methods:
+                    # The router sends a preflight to the first route whose path matches
+                    # (every route before it matches nothing there, or it would have been
+                    # sent there): this one serves the method, so the request comes here.
+                    preflight_cors = self.cors
+                else:
+                    preflight_cors = resolve_preflight(self, scope, method)
+                if preflight_cors is None:
+                    return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
+                return preflight_cors.answer_preflight(scope, send, asked)
         cors = self.cors
         if cors is None:
             return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
         return cors.handle(scope, receive, send)
-
-    async def _preflight(self, scope: Scope, receive: Receive, send: Send, asked: Asked) -> None:
-        """A preflight the router sent here: the route that serves the method it asks for
-        answers it, as the actual request will reach that route; without a policy there, the
-        framework's route answers as it would (a 405, or the route's OPTIONS endpoint)."""
-        cors = resolve_preflight(self, scope, asked[1].decode("latin-1"))
-        if cors is None:
-            await self._route_handle(scope, receive, send)
-            return
-        status, headers = await cors.preflight(scope, asked)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send(EMPTY_BODY)
