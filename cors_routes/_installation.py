@@ -128,17 +128,17 @@ def install(
     build_stack = starlette_app.build_middleware_stack
 
     def build_middleware_stack() -> ASGIApp:
-        return _Layer(build_stack(), installation)
+        return _layer(build_stack(), installation)
 
     # Outside everything Starlette builds, ServerErrorMiddleware included, so that the
     # 500 it renders (or the app's own 500 handler) passes through the layer too.
     starlette_app.build_middleware_stack = build_middleware_stack
     if getattr(starlette_app, "middleware_stack", None) is not None:  # it already served
-        starlette_app.middleware_stack = _Layer(starlette_app.middleware_stack, installation)
+        starlette_app.middleware_stack = _layer(starlette_app.middleware_stack, installation)
     # And inside every middleware, at the router: preflights are decided with the path the
     # router will see (a middleware may rewrite it).
     routes_holder: Any = router
-    routes_holder.middleware_stack = _RouterEntry(routes_holder.middleware_stack, installation)
+    routes_holder.middleware_stack = _router_entry(routes_holder.middleware_stack, installation)
     return app
 
 
@@ -389,114 +389,135 @@ def _reporting_handle(
     return handle
 
 
-class _Layer:
-    """The ASGI layer ``install()`` puts around the app's middleware stack."""
+def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
+    """The ASGI layer ``install()`` puts around the app's middleware stack.
 
-    __slots__ = ("app", "installation")
+    A function, not an object with ``__call__`` (calling a function costs less), and not a
+    coroutine function: for every request but a preflight it returns the app's own
+    awaitable, with send wrapped, so the layer costs a call, not a coroutine."""
 
-    def __init__(self, app: ASGIApp, installation: Installation) -> None:
-        self.app = app
-        self.installation = installation
-
-    # Not a coroutine function: for every request but a preflight it returns the app's
-    # own awaitable, with send wrapped, so the layer costs a call, not a coroutine.
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+    def layer(
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        _app: ASGIApp = app,
+        _installation: Installation = installation,
+        _served_key: str = SERVED_KEY,
+    ) -> Awaitable[None]:
         if scope["type"] != "http":
-            return self.app(scope, receive, send)
-        installation = self.installation
-        if installation.lint_pending:
-            installation.run_lint()
+            return _app(scope, receive, send)
+        if _installation.lint_pending:
+            _installation.run_lint()
         if scope["method"] == "OPTIONS":
             asked = preflight_asked(scope)
             if asked is not None:
-                return self._preflight(scope, receive, send, asked)
+                return _send_preflight_down(_app, _installation, scope, receive, send, asked)
         served = [_UNREPORTED, scope["path"], scope.get("root_path", "")]
-        scope[SERVED_KEY] = served
-        return self.app(scope, receive, partial(_send_with_cors, served, scope, send, installation))
+        scope[_served_key] = served
+        return _app(scope, receive, partial(_send_with_cors, served, scope, send, _installation))
 
-    async def _preflight(self, scope: Scope, receive: Receive, send: Send, asked: Asked) -> None:
-        """Send the preflight down the app's middleware, to be answered where the router
-        sees it (a middleware may rewrite its path); answer it here if a middleware does
-        not let it through, as an outermost CORSMiddleware would."""
-        state: list[str | None] = [None]
-        scope[PREFLIGHT_KEY] = state
-        asked_for = {**scope}  # the path the browser asked for, whatever a middleware does
-        held: list[Message] = []
+    layer.app = app  # type: ignore[attr-defined]  # for code walking the app's layers
+    return layer
 
-        def send_down(message: Message) -> Awaitable[None]:
-            # Until the router's entry has seen the preflight, what comes up is a
-            # middleware's own answer to it (an auth check, a redirect): held back, and
-            # the browser gets the policy's answer instead.
-            if state[0] is not None:
-                return send(message)
-            held.append(message)
-            return _HELD
 
-        try:
-            await self.app(scope, receive, send_down)
-        except Exception:
-            if state[0] is None:
-                await self._answer_held(asked_for, send, asked, held)
-            raise
+async def _send_preflight_down(
+    app: ASGIApp,
+    installation: Installation,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    asked: Asked,
+) -> None:
+    """Send the preflight down the app's middleware, to be answered where the router sees
+    it (a middleware may rewrite its path); answer it here if a middleware does not let it
+    through, as an outermost CORSMiddleware would."""
+    state: list[str | None] = [None]
+    scope[PREFLIGHT_KEY] = state
+    asked_for = {**scope}  # the path the browser asked for, whatever a middleware does
+    held: list[Message] = []
+
+    def send_down(message: Message) -> Awaitable[None]:
+        # Until the router's entry has seen the preflight, what comes up is a middleware's
+        # own answer to it (an auth check, a redirect): held back, and the browser gets the
+        # policy's answer instead.
+        if state[0] is not None:
+            return send(message)
+        held.append(message)
+        return _HELD
+
+    try:
+        await app(scope, receive, send_down)
+    except Exception:
         if state[0] is None:
-            await self._answer_held(asked_for, send, asked, held)
-
-    async def _answer_held(
-        self, scope: Scope, send: Send, asked: Asked, held: list[Message]
-    ) -> None:
-        """A middleware answered a preflight before the router saw it: the policy of the
-        route at the path the browser asked for answers it, as an outermost CORSMiddleware
-        would; if that route has no CORS, the middleware's own answer goes out."""
-        cors = self.installation.preflight_cors(scope, asked[1].decode("latin-1"))
-        if isinstance(cors, _Refused):
-            # No route serves it, yet a middleware answered: one that serves the path itself
-            # (a proxy, an exporter). Its actual responses get the default policy, so its
-            # preflights do too, where refusing would block what CORSMiddleware allowed.
-            cors = self.installation.default_cors
-        if cors is not None or not held:
-            await _send_preflight_answer(cors, scope, send, asked)
-            return
-        for message in held:
-            await send(message)
+            await _answer_held(installation, asked_for, send, asked, held)
+        raise
+    if state[0] is None:
+        await _answer_held(installation, asked_for, send, asked, held)
 
 
-class _RouterEntry:
+async def _answer_held(
+    installation: Installation, scope: Scope, send: Send, asked: Asked, held: list[Message]
+) -> None:
+    """A middleware answered a preflight before the router saw it: the policy of the route
+    at the path the browser asked for answers it, as an outermost CORSMiddleware would; if
+    that route has no CORS, the middleware's own answer goes out."""
+    cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
+    if isinstance(cors, _Refused):
+        # No route serves it, yet a middleware answered: one that serves the path itself
+        # (a proxy, an exporter). Its actual responses get the default policy, so its
+        # preflights do too, where refusing would block what CORSMiddleware allowed.
+        cors = installation.default_cors
+    if cors is not None or not held:
+        await _send_preflight_answer(cors, scope, send, asked)
+        return
+    for message in held:
+        await send(message)
+
+
+def _router_entry(app: ASGIApp, installation: Installation) -> ASGIApp:
     """Wraps the app's router, inside every middleware: where preflights are decided, with
-    the path the router will route (and, for every request, where the model is told it)."""
+    the path the router will route (and, for every request, where the model is told it).
 
-    __slots__ = ("app", "installation")
+    A function, not an object with ``__call__``: it runs for every request, and calling a
+    function costs less."""
 
-    def __init__(self, app: ASGIApp, installation: Installation) -> None:
-        self.app = app
-        self.installation = installation
-
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        if scope["type"] == "http":
-            served = scope.get(SERVED_KEY)
-            if served is not None:
-                served[1] = scope["path"]
-                served[2] = scope.get("root_path", "")
-            else:
-                state = scope.get(PREFLIGHT_KEY)
-                if state is not None and state[0] is None:
-                    return self._preflight(scope, receive, send, state)
-        return self.app(scope, receive, send)
-
-    async def _preflight(
-        self, scope: Scope, receive: Receive, send: Send, state: list[str | None]
+    async def preflight(
+        scope: Scope, receive: Receive, send: Send, state: list[str | None]
     ) -> None:
         asked = preflight_asked(scope)
         if asked is None:  # a middleware took its preflight headers away: route it
             state[0] = "routed"
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
             return
-        cors = self.installation.preflight_cors(scope, asked[1].decode("latin-1"))
+        cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
         if cors is None:
             state[0] = "routed"
-            await self.app(scope, receive, send)  # a route without CORS: as if absent
+            await app(scope, receive, send)  # a route without CORS: as if absent
             return
         state[0] = "answered"
         await _send_preflight_answer(cors, scope, send, asked)
+
+    def router_entry(
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        _app: ASGIApp = app,
+        _served_key: str = SERVED_KEY,
+        _preflight_key: str = PREFLIGHT_KEY,
+    ) -> Awaitable[None]:
+        # Only the layer sets these keys, and only on HTTP requests.
+        served = scope.get(_served_key)
+        if served is not None:
+            served[1] = scope["path"]
+            served[2] = scope.get("root_path", "")
+        else:
+            state = scope.get(_preflight_key)
+            if state is not None and state[0] is None:
+                return preflight(scope, receive, send, state)
+        return _app(scope, receive, send)
+
+    router_entry.app = app  # type: ignore[attr-defined]  # for code walking the app's layers
+    return router_entry
 
 
 async def _send_preflight_answer(
