@@ -9,8 +9,10 @@ How it works, in three parts:
 
 - a layer around the app's whole middleware stack, outside Starlette's
   ``ServerErrorMiddleware``, so every response passes through it, 500s included;
-- preflights are answered there, before routing, by the policy of the route that would
-  serve the actual request, found in a model of the routing table (``_route_index``);
+- preflights travel down the app's middleware and are answered at the router's entry
+  (with the path the router will see), without routing, by the policy of the route that
+  would serve the actual request, found in a model of the routing table
+  (``_route_index``); a middleware that answers one itself is overruled;
 - every route reports itself as it starts serving (a small wrapper around its ``handle``),
   so the layer knows whose policy decorates the response without searching; a response
   no route reported (a 404, a redirect, a mounted app, middleware answering early) is
