@@ -10,7 +10,8 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -61,12 +62,13 @@ def calls_made(func: Callable[[], Any]) -> int:
     return count
 
 
-class _collector_paused:
-    def __enter__(self) -> None:
-        self.collecting = gc.isenabled()
-        gc.collect()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.collecting:
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
             gc.enable()
