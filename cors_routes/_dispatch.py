@@ -2,13 +2,14 @@
 
 A ``RouteCORS`` joins a policy to the methods of the route it is on. Everything that does
 not depend on the request is computed in its constructor. Two callers use it: a CORS route
-class (``handle`` wraps the route's own handle) and ``install()``, whose layer answers
-preflights before routing and decorates every response of the app (``preflight``,
-``origin_headers``, ``start_message``).
+class (``handle`` serves the route with its CORS) and ``install()``, whose layer answers
+preflights and decorates every response of the app (``preflight``, ``origin_headers``,
+``start_message``).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -71,22 +72,22 @@ _REMEMBERED_GRANTS = 64
 _REMEMBERED_ASK_SIZE = 640
 
 
-def preflight_method(scope: Scope) -> str | None:
-    """The method a preflight asks for; None if the request is not a preflight.
+# The scope key by which install()'s layer tells a CORS route class to step aside: the
+# installation answers for every route of its app.
+INSTALLED = "cors_routes.installed"
 
-    A preflight is OPTIONS with both Origin and Access-Control-Request-Method; the
-    caller has checked the method.
-    """
-    origin = method = None
-    for key, value in scope["headers"]:
-        if key == ACRM:
-            method = value
-        elif key == ORIGIN:
-            origin = value
-    if origin is None or method is None:
-        return None
-    decoded: str = method.decode("latin-1")
-    return decoded
+# Set by install()'s layer and by a CORS route class for each request they see: a @cors
+# endpoint running without it is served by a route that ignores its policy.
+handled: contextvars.ContextVar[bool] = contextvars.ContextVar("cors_routes_handled", default=False)
+
+
+def handled_here() -> contextvars.Token[bool]:
+    """Say that cors_routes handles the current request (its @cors endpoints may run)."""
+    return handled.set(True)
+
+
+def forget(token: contextvars.Token[bool]) -> None:
+    handled.reset(token)
 
 
 # What a preflight asks: Origin, Access-Control-Request-Method, whether it asks for private
@@ -112,6 +113,24 @@ def preflight_asked(scope: Scope) -> Asked | None:
     if origin is None or method is None:
         return None  # not a preflight: route it like any request
     return origin, method, private_network, tuple(requested)
+
+
+def method_is_token(method: bytes) -> bool:
+    """Whether an asked-for method can be an HTTP method a browser sends: a token of at
+    most 64 characters. Checked before the method reaches any lookup or memo, so a hostile
+    value costs its first bytes, never memory."""
+    if len(method) > _MAX_METHOD_LENGTH:
+        return False
+    return TOKEN.fullmatch(method.decode("latin-1")) is not None
+
+
+async def send_refusal(send: Send) -> None:
+    """A refused preflight that no policy decided: 403 and nothing granted."""
+    await send({"type": "http.response.start", "status": 403, "headers": list(_REFUSED)})
+    await send(EMPTY_BODY)
+
+
+_REFUSED = ((b"vary", _PREFLIGHT_VARY), (b"content-length", b"0"))
 
 
 # Every message a CORS route class sends passes through this (as a partial): a plain
@@ -150,11 +169,20 @@ class RouteCORS:
         route_methods: Iterable[str] | None,
         route_name: str,
         route_handle: RouteHandle | None = None,
+        *,
+        unset_methods: Iterable[str] | None = None,
     ):
         self.policy = policy
         self.route_name = route_name
         self._route_handle = route_handle
-        allowed = policy.allowed_methods_for(route_methods)
+        if policy.allow_methods is None and unset_methods is not None:
+            # install()'s default, as CORSMiddleware: an unset allow_methods means GET.
+            unset = frozenset(unset_methods)
+            allowed: frozenset[str] | None = (
+                unset if route_methods is None else unset & frozenset(route_methods)
+            )
+        else:
+            allowed = policy.allowed_methods_for(route_methods)
         self._allowed_methods = (
             None if allowed is None else {method: method.encode("latin-1") for method in allowed}
         )
@@ -327,11 +355,6 @@ class RouteCORS:
         """Serve the route: answer its preflights, put CORS headers on all its responses."""
         route_handle = self._route_handle
         assert route_handle is not None, "a RouteCORS used by install() has no handle"
-        if scope["method"] == "OPTIONS":
-            asked = preflight_asked(scope)
-            if asked is not None:
-                await self.answer_preflight(scope, send, asked)
-                return
         extra = self.static
         if extra is None:
             origin: OriginValue | None = None
@@ -348,12 +371,15 @@ class RouteCORS:
         # [whether the response has started]: a list, not a closure cell (cheaper to make).
         started = [False]
         send_with_cors = partial(_send_with_cors, self, started, extra, send)
+        token = handled_here()
         try:
             await route_handle(scope, receive, send_with_cors)
         except Exception as exc:
             if started[0]:
                 raise
             await send_exception_response(exc, scope, receive, send_with_cors)
+        finally:
+            forget(token)
 
     def _log(
         self,

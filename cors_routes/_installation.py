@@ -1,52 +1,56 @@
 """``install(app, default=...)``: CORS for a whole application, with per-endpoint policies.
 
-One call gives every HTTP route of the app the policy it should have: its own ``@cors``,
-else its route class's default, else the ``default`` given here (``@no_cors`` opts out);
-and everything a page can reach without a route (the router's 404 and 405, slash
-redirects, mounted apps) gets the default.
+One call gives every HTTP route of the app the policy it should have (``_precedence``: its
+own ``@cors``, else its route class's default, else the ``default`` given here;
+``@no_cors`` opts out), and everything a page can reach without a route (the router's 404
+and 405, slash redirects, mounted apps) gets the default.
 
-How it works, in three parts:
+The app is the one object changed, through one hook: its ``build_middleware_stack`` is
+wrapped on the instance, so the stack it builds gets two more layers, both its own:
 
-- a layer around the app's whole middleware stack, outside Starlette's
-  ``ServerErrorMiddleware``, so every response passes through it, 500s included;
-- preflights travel down the app's middleware and are answered at the router's entry
-  (with the path the router will see), without routing, by the policy of the route that
-  would serve the actual request, found in a model of the routing table
-  (``_route_index``); a middleware that answers one itself is overruled;
-- every route reports itself as it starts serving (a small wrapper around its ``handle``),
-  so the layer knows whose policy decorates the response without searching; a response
-  no route reported (a 404, a redirect, a mounted app, middleware answering early) is
-  decided by the same model.
+- one around the whole stack, outside Starlette's ``ServerErrorMiddleware``, so every
+  response passes through it, 500s included; it decorates each response with the policy
+  of the route that served it, which the router wrote into the scope (``scope["route"]``);
+  a response no route served (a 404, a redirect, a mounted app, a middleware answering
+  early) is decided by :func:`_selection.select`, as the router decided it;
+- one between the innermost middleware and the router, where a preflight arrives with the
+  path the router will see (a middleware may rewrite it) and is answered, without routing,
+  by the policy of the route :func:`_selection.select` finds for the method it asks for.
 
-The model is rebuilt whenever a router of the app gains or loses routes, so routers
-included after ``install()`` are covered too.
+Nothing is stored on routes or routers: a router shared by several apps answers in each
+with that app's policies.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from functools import partial
-from types import MethodType
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeVar
 
+from starlette.routing import Host, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _route_index as index
+from . import _selection, _websocket
 from ._dispatch import (
     EMPTY_BODY,
+    INSTALLED,
     ORIGIN,
     SEVERAL_ORIGINS,
     Asked,
     OriginValue,
     RouteCORS,
+    handled,
+    method_is_token,
     preflight_asked,
+    send_refusal,
 )
 from ._openapi import with_cors_extension
-from ._route_mixin import CORSRouteMixin, XCors
+from ._precedence import FROM_DECORATOR, FROM_INSTALL, policy_of
+from ._route_mixin import XCors
 from ._served_methods import served_methods
-from .decorators import OPTED_OUT, marker, register
+from .decorators import register
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
 
@@ -54,30 +58,18 @@ logger = logging.getLogger("cors_routes")
 
 App = TypeVar("App")
 
-# The scope keys through which the route that serves a request reports itself, and the
-# router's entry learns that a request is a preflight to answer.
-SERVED_KEY = "cors_routes.served"
+# The scope keys through which the router's entry tells the outer layer the path the
+# router saw, learns that a request is a preflight to answer, and the innermost
+# installation (an installed app mounted in another) claims the request.
+ROUTED_KEY = "cors_routes.routed"
 PREFLIGHT_KEY = "cors_routes.preflight"
-_PREFLIGHT_REFUSED_HEADERS = (
-    (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
-    (b"content-length", b"0"),
-)
+OWNER_KEY = "cors_routes.owner"
 _MAX_REDIRECT_HOPS = 4
+# What an unset allow_methods means on install()'s default: GET, as CORSMiddleware.
+_MIDDLEWARE_METHODS = ("GET",)
+_MAX_REMEMBERED_ROUTES = 10_000
 
 _installations: weakref.WeakKeyDictionary[Any, Installation] = weakref.WeakKeyDictionary()
-
-
-class _Unreported:
-    __slots__ = ()
-
-
-_UNREPORTED = _Unreported()
-
-
-# What one request's serving route reported, and where the request was going:
-# [the route (or _UNREPORTED), path, root_path]. A list, because building one costs less
-# than building an object, and one is built for every request.
-_Served: TypeAlias = list[Any]
 
 
 def install(
@@ -130,17 +122,16 @@ def install(
     build_stack = starlette_app.build_middleware_stack
 
     def build_middleware_stack() -> ASGIApp:
-        return _layer(build_stack(), installation)
+        stack = _with_router_entry(build_stack(), router, installation)
+        # Outside everything Starlette builds, ServerErrorMiddleware included, so that the
+        # 500 it renders (or the app's own 500 handler) passes through the layer too.
+        return _layer(stack, installation)
 
-    # Outside everything Starlette builds, ServerErrorMiddleware included, so that the
-    # 500 it renders (or the app's own 500 handler) passes through the layer too.
+    # The one hook: the app builds its stack at its first request, or again now if it
+    # already served one.
     starlette_app.build_middleware_stack = build_middleware_stack
-    if getattr(starlette_app, "middleware_stack", None) is not None:  # it already served
-        starlette_app.middleware_stack = _layer(starlette_app.middleware_stack, installation)
-    # And inside every middleware, at the router: preflights are decided with the path the
-    # router will see (a middleware may rewrite it).
-    routes_holder: Any = router
-    routes_holder.middleware_stack = _router_entry(routes_holder.middleware_stack, installation)
+    starlette_app.middleware_stack = None
+    installation.publish()
     return app
 
 
@@ -177,157 +168,172 @@ def _refuse_cors_middleware(app: Any) -> None:
 
 
 class Installation:
-    """The routing model and the CORS answer of every route, for one application."""
+    """The CORS answers of one installed application."""
 
     def __init__(
         self, app: Any, default: CORSPolicy | None, x_cors: XCors | None, lint: bool
     ) -> None:
         self.app = app
+        self.router = _selection.router_of(app)
         self.default = default
         self.x_cors = x_cors
         self.lint_pending = lint
         self.default_cors = (
             None
             if default is None
-            else RouteCORS(default, None, "(no route's own: the install() default)")
+            else RouteCORS(
+                default,
+                None,
+                "(no route's own: the install() default)",
+                unset_methods=_MIDDLEWARE_METHODS,
+            )
         )
-        self._shared: dict[tuple[CORSPolicy, frozenset[str] | None], RouteCORS] = {}
-        self.decisions: dict[int, RouteCORS | None] = {}
-        """Each served route's CORS under this installation, by id of the route object."""
-        self._watched: list[tuple[Any, Any, int]] = []
-        self.entries: list[index.Entry] = []
-        self._level = self._build()
+        self._shared: dict[tuple[CORSPolicy, frozenset[str] | None, bool], RouteCORS] = {}
+        # The answer of each route that served a response: (the route, kept alive so that
+        # its id stays its own; its CORS). Bounded: emptied when full.
+        self._by_route: dict[int, tuple[Any, RouteCORS | None]] = {}
 
-    # -- the model ------------------------------------------------------------------------------
-
-    def level(self) -> index.Level:
-        """The routing model, rebuilt first if a router gained or lost routes."""
-        if not index.is_current(self._watched):
-            self._level = self._build()
-        return self._level
-
-    def _build(self) -> index.Level:
-        watched: list[tuple[Any, Any, int]] = []
-        entries: list[index.Entry] = []
-        decisions: dict[int, RouteCORS | None] = {}
-        changed_openapi = False
-
-        def on_entry(entry: index.Entry) -> None:
-            nonlocal changed_openapi
-            entries.append(entry)
-            if entry.kind in (index.MOUNT, index.HOST):
-                entry.decision = self.default_cors
-                return
-            declared = entry.declared
-            policy = self.policy_of(declared)
-            methods = _entry_methods(entry)
-            entry.decision = None if policy is None else self._route_cors(policy, methods, entry)
-            endpoint = getattr(declared, "endpoint", None)
-            if endpoint is not None:
-                register(endpoint)
-            if _reports(entry.route):
-                decisions[id(entry.route)] = entry.decision
-            changed_openapi |= self._publish(entry, policy, methods)
-
-        level = index.build(self.app, on_entry, watched)
-        self._watched = watched
-        self.entries = entries  # they keep the routes alive, so their ids stay theirs
-        self.decisions = decisions
-        if changed_openapi and getattr(self.app, "openapi_schema", None) is not None:
-            self.app.openapi_schema = None  # FastAPI caches the schema: let it rebuild
-        return level
+    # -- policies ---------------------------------------------------------------------------
 
     def policy_of(self, route: Any) -> CORSPolicy | None:
         """The effective policy of ``route`` under this installation."""
-        if isinstance(route, CORSRouteMixin):
-            if route.cors is not None:
-                return route.cors.policy
-            if route.cors_opted_out:
-                return None
-            return self.default
-        found = marker(getattr(route, "endpoint", None))
-        if found is OPTED_OUT:
-            return None
-        if isinstance(found, CORSPolicy):
-            return found
-        return self.default
+        return policy_of(route, self.default, installed=True)[0]
 
-    def _route_cors(
-        self, policy: CORSPolicy, methods: frozenset[str] | None, entry: index.Entry
+    def route_cors(self, route: Any) -> RouteCORS | None:
+        """The CORS answer of ``route``: its policy, bound to the methods it serves."""
+        remembered = self._by_route.get(id(route))
+        if remembered is not None and remembered[0] is route:
+            return remembered[1]
+        policy, source = policy_of(route, self.default, installed=True)
+        cors = None
+        if policy is not None:
+            methods = served_methods(route)
+            cors = self._shared_cors(policy, methods, source == FROM_INSTALL, route)
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is not None:
+            register(endpoint)
+        if len(self._by_route) >= _MAX_REMEMBERED_ROUTES:
+            self._by_route.clear()
+        self._by_route[id(route)] = (route, cors)
+        return cors
+
+    def _shared_cors(
+        self, policy: CORSPolicy, methods: frozenset[str] | None, from_default: bool, route: Any
     ) -> RouteCORS:
         # Routes with the same policy and methods share one: its precomputed headers and
         # its memo of granted preflights (10,000 routes need not mean 10,000 copies).
-        key = (policy, methods)
+        key = (policy, methods, from_default)
         shared = self._shared.get(key)
         if shared is None:
-            name = f"{', '.join(sorted(methods)) if methods else 'any method'} {entry.path}"
-            shared = self._shared[key] = RouteCORS(policy, methods, name)
+            name = f"{', '.join(sorted(methods)) if methods else 'any method'} " + str(
+                getattr(route, "path", "")
+            )
+            shared = self._shared[key] = RouteCORS(
+                policy,
+                methods,
+                name,
+                unset_methods=_MIDDLEWARE_METHODS if from_default else None,
+            )
         return shared
 
-    def _publish(
-        self, entry: index.Entry, policy: CORSPolicy | None, methods: frozenset[str] | None
-    ) -> bool:
-        """Set the ``x-cors`` OpenAPI extension as ``x_cors`` says; whether it changed."""
+    def publish(self) -> None:
+        """Set the ``x-cors`` OpenAPI extension of every route as ``x_cors`` says."""
         if self.x_cors is None:
-            return False
+            return
         changed = False
-        for holder in {
-            id(entry.declared): entry.declared,
-            id(entry.matcher): entry.matcher,
-        }.values():
-            if not hasattr(holder, "openapi_extra"):
+        for walked in _selection.walk(self.app):
+            if isinstance(walked.route, (Mount, Host)):
                 continue
-            extra = dict(holder.openapi_extra or {})
-            extra.pop("x-cors", None)
-            if policy is not None:
-                extra = with_cors_extension(extra, policy, methods, self.x_cors) or {}
-            new = extra or None
-            if new != holder.openapi_extra:
-                holder.openapi_extra = new
-                changed = True
-        return changed
+            policy, source = policy_of(walked.declared, self.default, installed=True)
+            methods = served_methods(walked.declared)
+            if policy is not None and source == FROM_INSTALL and policy.allow_methods is None:
+                methods = frozenset(_MIDDLEWARE_METHODS) & (methods or frozenset({"GET"}))
+            holders = {id(walked.declared): walked.declared, id(walked.route): walked.route}
+            for holder in holders.values():
+                if not hasattr(holder, "openapi_extra"):
+                    continue
+                extra = dict(holder.openapi_extra or {})
+                extra.pop("x-cors", None)
+                if policy is not None:
+                    extra = with_cors_extension(extra, policy, methods, self.x_cors) or {}
+                new = extra or None
+                if new != holder.openapi_extra:
+                    holder.openapi_extra = new
+                    changed = True
+        if changed and getattr(self.app, "openapi_schema", None) is not None:
+            self.app.openapi_schema = None  # FastAPI caches the schema: let it rebuild
 
-    # -- the answers ----------------------------------------------------------------------------
+    # -- the answers ------------------------------------------------------------------------
 
     def preflight_cors(self, scope: Scope, method: str) -> RouteCORS | _Refused | None:
         """Who answers a preflight asking for ``method``: a route's CORS, ``REFUSED``, or
         None to let the app answer it as it would without cors_routes (the route that
-        would serve it has no CORS)."""
-        level = self.level()
-        result = index.lookup(level, scope, method)
+        would serve it has no CORS, or belongs to an app installed on its own)."""
+        router = self.router
+        selection = _selection.select(router, scope, method)
         for _ in range(_MAX_REDIRECT_HOPS):
-            if not isinstance(result, index.Redirect):
+            if not isinstance(selection, _selection.Redirect):
                 break
             # The browser follows the redirect, and preflights again there: answer as the
             # route at the redirect's target answers, so the redirect is not in its way.
-            result = index.lookup(level, {**scope, "path": result.path}, method)
-        if isinstance(result, index.Found):
-            cors: RouteCORS | None = result.entry.decision
-            return cors
-        if isinstance(result, index.LowPriority):
+            selection = _selection.select(router, {**scope, "path": selection.path}, method)
+        if isinstance(selection, _selection.Served):
+            return self.route_cors(selection.route)
+        if isinstance(selection, _selection.MountedApp):
+            if installation_of(selection.mount.app) is not None:
+                return None
             return self.default_cors
+        if isinstance(selection, _selection.Hidden):
+            return self._hidden_cors(selection)
         # No route serves the method there (a 405, a 404): nothing to grant.
         return None if self.default_cors is None else REFUSED
 
-    def response_cors(self, scope: Scope, served: _Served) -> RouteCORS | None:
-        """The CORS of a response no route reported, as the router would have routed it."""
-        level = self.level()
-        request = {**scope, "path": served[1], "root_path": served[2]}
-        method = scope["method"]
-        result = index.lookup(level, request, method)
-        if isinstance(result, index.Redirect):
+    def _hidden_cors(self, hidden: _selection.Hidden) -> RouteCORS | _Refused | None:
+        """A preflight into a mount whose own middleware hides which route serves: the
+        default answers only if every route in there has the default's policy; otherwise
+        nothing can be granted safely (the lint says why)."""
+        if _installed_inside(hidden.mount):
+            return None  # that app's own installation answers
+        for walked in _selection.walk(hidden.app):
+            if isinstance(walked.route, (Mount, Host)):
+                continue
+            policy, _ = policy_of(walked.declared, self.default, installed=True)
+            if policy is not self.default:
+                return REFUSED
+        return self.default_cors if self.default_cors is not None else None
+
+    def response_cors(self, scope: Scope, routed: list[Any]) -> RouteCORS | None:
+        """The CORS of a response: the serving route's, else decided as the router did."""
+        route = scope.get("route")
+        if route is not None and not isinstance(route, (Mount, Host)):
+            return self.route_cors(route)
+        path, root_path = routed
+        request = scope if path is None else {**scope, "path": path, "root_path": root_path}
+        selection = _selection.select(self.router, request, scope["method"])
+        if isinstance(selection, _selection.Redirect):
             # The slash redirect carries its target's answer, so the browser follows it.
-            result = index.lookup(level, {**request, "path": result.path}, method)
-            if not isinstance(result, index.Found):
+            selection = _selection.select(
+                self.router, {**request, "path": selection.path}, scope["method"]
+            )
+            if not isinstance(selection, _selection.Served):
                 return self.default_cors
-        if isinstance(result, (index.Found, index.Partial)):
-            cors: RouteCORS | None = result.entry.decision
-            return cors
+        if isinstance(selection, (_selection.Served, _selection.Partial)):
+            return self.route_cors(selection.route)
         return self.default_cors
+
+    def websocket_policy(self, scope: Scope) -> CORSPolicy | None:
+        """The policy whose origins a WebSocket handshake must come from: the ``@cors`` of
+        the WebSocket endpoint the router will run (the default does not apply: browsers
+        send the page's own origin, which CORS policies do not list)."""
+        selection = _selection.select(self.router, scope, None)
+        if not isinstance(selection, _selection.Served):
+            return None
+        policy, source = policy_of(selection.route, None, installed=True)
+        return policy if source == FROM_DECORATOR else None
 
     def run_lint(self) -> None:
         self.lint_pending = False
-        from . import _startup
+        from . import _startup  # the diagnostics load only when the app first serves
 
         try:
             _startup.lint_once(self.app)
@@ -342,53 +348,35 @@ class _Refused:
 REFUSED = _Refused()
 
 
-def _entry_methods(entry: index.Entry) -> frozenset[str] | None:
-    if entry.kind == index.ROUTE:
-        if entry.methods is not None:
-            return entry.methods
-        return served_methods(entry.declared)
-    return served_methods(entry.declared)
+def _installed_inside(mount: Any) -> bool:
+    app = mount.app
+    for _ in range(16):
+        if app is None:
+            return False
+        if installation_of(app) is not None:
+            return True
+        app = getattr(app, "app", None)
+    return False
 
 
-_REPORTS = "__cors_routes_reports__"
+def _with_router_entry(stack: ASGIApp, router: Any, installation: Installation) -> ASGIApp:
+    """``stack`` with the router entry between the innermost layer and the router.
 
-
-def _reports(route: Any) -> bool:
-    """Make ``route`` say it serves a request as it starts serving it (once, whichever
-    installation asks: a route may be in several apps, each with its own policies, so it
-    reports itself and each app's layer looks up its own answer for it)."""
-    if not hasattr(route, "handle"):
-        return False
-    current = getattr(route, "__dict__", {}).get("handle")
-    if getattr(current, _REPORTS, None) is route:
-        return True
-    # The framework's own handle: a CORS route class's machinery steps aside for install().
-    own = type(route)._route_handle if isinstance(route, CORSRouteMixin) else type(route).handle
-    handle = _reporting_handle(MethodType(own, route), route)
-    setattr(handle, _REPORTS, route)
-    vars(route)["handle"] = handle
-    return True
-
-
-def _reporting_handle(
-    inner: Callable[[Scope, Receive, Send], Any], route: Any
-) -> Callable[[Scope, Receive, Send], Any]:
-    # Not a coroutine function: it returns the route's own awaitable, so reporting costs
-    # one call and a dictionary lookup, not a coroutine.
-    def handle(
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        _inner: Any = inner,
-        _route: Any = route,
-        _key: str = SERVED_KEY,
-    ) -> Any:
-        served = scope.get(_key)
-        if served is not None:
-            served[0] = _route
-        return _inner(scope, receive, send)
-
-    return handle
+    The layer objects were just built by the app's own ``build_middleware_stack``: they
+    are this app's alone, so linking one to the entry changes nothing anyone shares.
+    """
+    if stack is router:
+        return _router_entry(router, installation)
+    layer: Any = stack
+    for _ in range(64):
+        inner = getattr(layer, "app", None)
+        if inner is None:
+            break
+        if inner is router:
+            layer.app = _router_entry(router, installation)
+            break
+        layer = inner
+    return stack
 
 
 def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
@@ -398,28 +386,39 @@ def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
     coroutine function: for every request but a preflight it returns the app's own
     awaitable, with send wrapped, so the layer costs a call, not a coroutine."""
 
-    def layer(
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        _app: ASGIApp = app,
-        _installation: Installation = installation,
-        _served_key: str = SERVED_KEY,
-    ) -> Awaitable[None]:
-        if scope["type"] != "http":
-            return _app(scope, receive, send)
-        if _installation.lint_pending:
-            _installation.run_lint()
+    def layer(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "websocket":
+                handled.set(True)
+                return _websocket_handshake(app, installation, scope, receive, send)
+            return app(scope, receive, send)
+        scope[INSTALLED] = True
+        scope[OWNER_KEY] = installation
+        # No reset: the request's task ends with it (a reset would cost a coroutine).
+        handled.set(True)
+        if installation.lint_pending:
+            installation.run_lint()
         if scope["method"] == "OPTIONS":
             asked = preflight_asked(scope)
             if asked is not None:
-                return _send_preflight_down(_app, _installation, scope, receive, send, asked)
-        served = [_UNREPORTED, scope["path"], scope.get("root_path", "")]
-        scope[_served_key] = served
-        return _app(scope, receive, partial(_send_with_cors, served, scope, send, _installation))
+                return _send_preflight_down(app, installation, scope, receive, send, asked)
+        routed: list[Any] = [None, None]
+        scope[ROUTED_KEY] = routed
+        return app(scope, receive, partial(_send_with_cors, routed, scope, send, installation))
 
     layer.app = app  # type: ignore[attr-defined]  # for code walking the app's layers
     return layer
+
+
+async def _websocket_handshake(
+    app: ASGIApp, installation: Installation, scope: Scope, receive: Receive, send: Send
+) -> None:
+    policy = installation.websocket_policy(scope)
+    if policy is not None and not await _websocket.origin_allowed(policy, scope):
+        await _websocket.refuse_handshake(scope, receive, send)
+        return
+    await app(scope, receive, send)
 
 
 async def _send_preflight_down(
@@ -433,6 +432,9 @@ async def _send_preflight_down(
     """Send the preflight down the app's middleware, to be answered where the router sees
     it (a middleware may rewrite its path); answer it here if a middleware does not let it
     through, as an outermost CORSMiddleware would."""
+    if not method_is_token(asked[1]):
+        await send_refusal(send)  # before any lookup: a hostile value costs nothing more
+        return
     state: list[str | None] = [None]
     scope[PREFLIGHT_KEY] = state
     asked_for = {**scope}  # the path the browser asked for, whatever a middleware does
@@ -476,12 +478,9 @@ async def _answer_held(
         await send(message)
 
 
-def _router_entry(app: ASGIApp, installation: Installation) -> ASGIApp:
-    """Wraps the app's router, inside every middleware: where preflights are decided, with
-    the path the router will route (and, for every request, where the model is told it).
-
-    A function, not an object with ``__call__``: it runs for every request, and calling a
-    function costs less."""
+def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
+    """Stands before the app's router, inside every middleware: where preflights are
+    decided, with the path the router will route, and where the outer layer learns it."""
 
     async def preflight(
         scope: Scope, receive: Receive, send: Send, state: list[str | None]
@@ -489,51 +488,43 @@ def _router_entry(app: ASGIApp, installation: Installation) -> ASGIApp:
         asked = preflight_asked(scope)
         if asked is None:  # a middleware took its preflight headers away: route it
             state[0] = "routed"
-            await app(scope, receive, send)
+            await router(scope, receive, send)
             return
         cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
         if cors is None:
             state[0] = "routed"
-            await app(scope, receive, send)  # a route without CORS: as if absent
+            await router(scope, receive, send)  # a route without CORS: as if absent
             return
         state[0] = "answered"
         await _send_preflight_answer(cors, scope, send, asked)
 
-    def router_entry(
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        _app: ASGIApp = app,
-        _served_key: str = SERVED_KEY,
-        _preflight_key: str = PREFLIGHT_KEY,
-    ) -> Awaitable[None]:
-        # Only the layer sets these keys, and only on HTTP requests.
-        served = scope.get(_served_key)
-        if served is not None:
-            served[1] = scope["path"]
-            served[2] = scope.get("root_path", "")
+    def router_entry(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        routed = scope.get(ROUTED_KEY)
+        if routed is not None:
+            routed[0] = scope["path"]
+            routed[1] = scope.get("root_path", "")
         else:
-            state = scope.get(_preflight_key)
+            state = scope.get(PREFLIGHT_KEY)
             if state is not None and state[0] is None:
                 return preflight(scope, receive, send, state)
-        return _app(scope, receive, send)
+        return router(scope, receive, send)
 
-    router_entry.app = app  # type: ignore[attr-defined]  # for code walking the app's layers
+    router_entry.app = router  # type: ignore[attr-defined]  # for code walking the layers
     return router_entry
 
 
 async def _send_preflight_answer(
     cors: RouteCORS | _Refused | None, scope: Scope, send: Send, asked: Asked
 ) -> None:
-    if isinstance(cors, RouteCORS):
-        # Not RouteCORS.answer_preflight: one coroutine fewer per preflight.
-        status, headers = await cors.preflight(scope, asked)
-    else:
+    if not isinstance(cors, RouteCORS):
         # REFUSED: no route serves the method there. None: the route has no CORS, but a
         # middleware answered before the app could. Either way no policy grants it.
         if cors is not None and logger.isEnabledFor(logging.DEBUG):
             _log_no_route(scope, asked[1])
-        status, headers = 403, list(_PREFLIGHT_REFUSED_HEADERS)
+        await send_refusal(send)
+        return
+    # Not RouteCORS.answer_preflight: one coroutine fewer per preflight.
+    status, headers = await cors.preflight(scope, asked)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send(EMPTY_BODY)
 
@@ -553,15 +544,12 @@ _HELD = _Held()
 # Called (through a partial) for every message the app sends: a module function, not a
 # closure, so that no cells are made per request.
 def _send_with_cors(
-    served: _Served, scope: Scope, send: Send, installation: Installation, message: Message
+    routed: list[Any], scope: Scope, send: Send, installation: Installation, message: Message
 ) -> Awaitable[None]:
-    if message["type"] != "http.response.start":
+    if message["type"] != "http.response.start" or scope.get(OWNER_KEY) is not installation:
+        # Not a start, or an app installed on its own inside this one answered for itself.
         return send(message)
-    reported = installation.decisions.get(id(served[0]), _UNREPORTED)
-    # No route of this app reported: the model says whose request it was.
-    cors = (
-        installation.response_cors(scope, served) if isinstance(reported, _Unreported) else reported
-    )
+    cors = installation.response_cors(scope, routed)
     if cors is None:
         return send(message)
     extra = cors.static

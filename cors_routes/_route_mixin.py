@@ -1,12 +1,15 @@
-"""What a CORS route adds to a framework route class, shared by the FastAPI and Starlette ones.
+"""What a CORS route class adds to a framework route class, shared by the FastAPI and
+Starlette ones.
 
-Only one hook of a route is used, and it is public: ``handle``. The router sends an OPTIONS
-request to the first route on its path (none serves OPTIONS, so the first partial match);
-if that is a CORS route, it finds the route that serves the method the preflight asks for
-(``_preflight_routing``) and that route's policy answers. Every other response of a route
-with a policy is sent through it with its CORS headers. ``matches`` is the framework's own,
-so routing costs exactly what it costs without cors_routes, and a route without a policy
-answers exactly as the framework's route class would.
+Only one hook of a route is used, and it is public: ``handle``. Every response of a route
+with a policy is sent through that policy with its CORS headers. A preflight reaches
+whichever route the router sends an OPTIONS request to (the first full match for OPTIONS,
+else the first partial one), which need not be the route that will serve the actual
+request: the route asks :func:`_selection.select` which route the router would run for the
+method the preflight asks for, and that route's policy answers. ``matches`` is the
+framework's own, and a route without a policy answers exactly as the framework's route
+class would. Under ``install()`` the installation decides everything and the route steps
+aside.
 """
 
 from __future__ import annotations
@@ -17,14 +20,20 @@ from typing import Any, ClassVar, Literal
 
 from starlette.types import Receive, Scope, Send
 
-from ._dispatch import RouteCORS, preflight_asked
-from ._preflight_routing import resolve_preflight
+from . import _selection
+from ._dispatch import INSTALLED, RouteCORS, method_is_token, preflight_asked, send_refusal
+from ._framework import app_root_path
+from ._precedence import honours_policies, policy_of
 from ._served_methods import served_methods
-from .decorators import resolve_endpoint
+from .decorators import register
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
 
 XCors = bool | Literal["without-origins"]
+
+# Apps whose first request a CORS route has seen (ids: a lookup per request must be cheap;
+# a reused id only skips an advisory lint).
+_seen_apps: set[int] = set()
 
 
 class CORSRouteMixin:
@@ -36,7 +45,6 @@ class CORSRouteMixin:
     """The ``x-cors`` OpenAPI extension: True, ``"without-origins"``, or False (none)."""
 
     cors: RouteCORS | None
-    cors_opted_out: bool
     path: str
     methods: set[str] | None
     # The framework's own hook, set by each concrete class.
@@ -56,47 +64,74 @@ class CORSRouteMixin:
                 f"{cls.__name__}.x_cors must be True, False or 'without-origins', not {x_cors!r}"
             )
 
-    def _resolve_endpoint(
-        self, endpoint: Callable[..., Any]
-    ) -> tuple[Callable[..., Any], CORSPolicy | None]:
-        endpoint, policy, opted_out = resolve_endpoint(endpoint, type(self).cors_policy)
-        self.cors_opted_out = opted_out
-        return endpoint, policy
-
-    def _bind(self, policy: CORSPolicy | None) -> None:
+    def _bind(self) -> CORSPolicy | None:
+        """Compute this route's CORS answer once, when it is built (its own state)."""
+        endpoint = getattr(self, "endpoint", None)
+        if endpoint is not None:
+            register(endpoint)
+        policy, _ = policy_of(self, None, installed=False)
         if policy is None:
             self.cors = None
-            return
+            return None
         methods = served_methods(self)
         name = f"{', '.join(sorted(methods)) if methods else 'any method'} {self.path}"
-        route_handle = type(self)._route_handle
-        self.cors = RouteCORS(policy, methods, name, MethodType(route_handle, self))
+        self.cors = RouteCORS(policy, methods, name, MethodType(type(self)._route_handle, self))
+        return policy
 
     # Not a coroutine function: it returns the awaitable it delegates to, which saves a
     # coroutine per request on the hot path (the caller awaits it all the same).
     def handle(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or INSTALLED in scope:
             return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
+        app = scope.get("app")
+        if app is not None and id(app) not in _seen_apps:
+            _first_request(app)
         if scope["method"] == "OPTIONS":
             asked = preflight_asked(scope)
             if asked is not None:
-                # A preflight the router sent here: the route that serves the method it asks
-                # for answers it, as the actual request will reach that route; without a
-                # policy there, the framework's route answers as it would (a 405, or the
-                # route's OPTIONS endpoint).
-                method = asked[1].decode("latin-1")
-                methods = self.methods
-                if methods and method in methods:
-                    # The router sends a preflight to the first route whose path matches
-                    # (every route before it matches nothing there, or it would have been
-                    # sent there): this one serves the method, so the request comes here.
-                    preflight_cors = self.cors
-                else:
-                    preflight_cors = resolve_preflight(self, scope, method)
-                if preflight_cors is None:
+                if not method_is_token(asked[1]):
+                    return send_refusal(send)
+                cors = _preflight_cors(self, scope, asked[1].decode("latin-1"))
+                if cors is None:
                     return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
-                return preflight_cors.answer_preflight(scope, send, asked)
+                return cors.answer_preflight(scope, send, asked)
         cors = self.cors
         if cors is None:
             return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
         return cors.handle(scope, receive, send)
+
+
+def _first_request(app: Any) -> None:
+    _seen_apps.add(id(app))
+    from . import _startup  # the diagnostics load only when an app first serves
+
+    _startup.lint_once(app)
+
+
+def _preflight_cors(route: CORSRouteMixin, scope: Scope, method: str) -> RouteCORS | None:
+    """The CORS that answers a preflight for ``method`` the router sent to ``route``: the
+    policy of the route the router will run for the actual request. None when that route
+    applies no CORS: the framework answers as it would without cors_routes."""
+    router = scope.get("router")
+    if router is None:  # the route is used on its own, as an ASGI app
+        return route.cors
+    # Selected from the outermost router, with the path and root path it saw (Starlette
+    # keeps ``path`` whole and appends mounts to ``root_path``).
+    selection = _selection.select(router, {**scope, "root_path": app_root_path(scope)}, method)
+    if isinstance(selection, _selection.Hidden):
+        # Middleware inside a mount stands before the route: the preflight came through it
+        # to this app, so the actual request will; select again where it arrived.
+        inner = _selection.router_of(scope.get("app"))
+        if inner is None or inner is router:
+            return route.cors
+        selection = _selection.select(inner, scope, method)
+    if isinstance(selection, _selection.Served):
+        target = selection.route
+        if target is route or not honours_policies(target):
+            return route.cors if target is route else None
+        found: RouteCORS | None = getattr(target, "cors", None)
+        return found
+    if isinstance(selection, _selection.MountedApp):
+        return None
+    # No route serves the method here: this route's policy refuses it.
+    return route.cors

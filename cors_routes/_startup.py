@@ -1,14 +1,10 @@
-"""Running the lint once per application, when the app starts serving its CORS routes.
+"""Running the lint once per application, when the app starts serving.
 
-Why the first request a CORS route handles, and not the lifespan: a route never sees the
-lifespan (the router answers it), and when the route is built it does not know the app it
-will join (``include_router`` and ``mount`` come later). The first request is the earliest
-moment a route meets its app, as ``scope["app"]``, with every router already included.
-
-How it stays off the hot path: ``arm`` puts a one-shot ``handle`` in the route's instance
-dictionary, which shadows the class's method. Its first call removes it, runs the lint if
-this app has not been linted yet, then calls the class's ``handle``. Every later request
-finds the class method exactly as if nothing had been armed: no flag, no extra call.
+Why the first request, and not the lifespan: a route never sees the lifespan (the router
+answers it), and when a route is built it does not know the app it will join
+(``include_router`` and ``mount`` come later). The first request is the earliest moment
+cors_routes meets the app (``install()``'s layer, or a CORS route as ``scope["app"]``),
+with every router already included. This module is imported only then.
 
 How it never breaks a request: findings are reported as ``CORSLintWarning`` warnings, one
 per finding (identical findings about several routes are one, naming them); when warnings
@@ -21,14 +17,11 @@ each time the lint would run, turns it off for the process; ``skip(app)`` for on
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import warnings
 import weakref
 from typing import Any
-
-from starlette.types import Receive, Scope, Send
 
 from . import lint
 
@@ -39,19 +32,6 @@ _OFF = frozenset({"off", "0", "false", "no"})
 
 _linted: weakref.WeakSet[Any] = weakref.WeakSet()
 _linted_ids: set[int] = set()  # apps that cannot be weakly referenced
-
-
-def arm(route: Any) -> None:
-    """Lint the app of ``route`` (once per app) on the first request the route handles."""
-    vars(route)["handle"] = functools.partial(_first_handle, route)
-
-
-async def _first_handle(route: Any, scope: Scope, receive: Receive, send: Send) -> None:
-    vars(route).pop("handle", None)
-    app = scope.get("app")
-    if app is not None:
-        lint_once(app)
-    await type(route).handle(route, scope, receive, send)
 
 
 def enabled() -> bool:

@@ -1,21 +1,28 @@
 """``@cors`` and ``@no_cors``: attaching a policy to a path operation function.
 
-The policy is a marker on the function, never a wrapper that something must unwrap. Every
-decorator written with ``functools.wraps`` copies the marker onto its own wrapper, so the
-route serves the outermost function (the user's decorators all run) and still finds the
-policy, whichever order the decorators are written in. Only a WebSocket endpoint gets a
-wrapper from ``@cors``: browsers apply no CORS to WebSockets, so the wrapper checks the
-handshake's ``Origin`` itself (see ``_websocket``).
+The policy is a marker on the function. The route serves the outermost function, so every
+decorator the user wrote runs, in whichever order they are written: ``functools.wraps``
+copies the marker onto a wrapper, and a wrapper that only sets ``__wrapped__`` is followed.
+
+Which route serves the function decides what the marker does: under ``install()`` or a
+CORS route class the policy answers; a route that cannot honour it must not serve the
+endpoint as if it had no CORS. So ``@cors`` also wraps a function in a thin call-through
+that raises ``CORSConfigError`` (naming the fix) when the endpoint runs for a request that
+no part of cors_routes saw. The wrapper is the same kind of callable as the function
+(coroutine function, generator, ...), keeps its signature through ``__wrapped__`` and its
+module globals (frameworks resolve string annotations there), and never skips the function.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import types
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from . import _websocket
+from ._dispatch import handled as _handled
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy, unknown_option_error
 
@@ -81,10 +88,65 @@ def no_cors(endpoint: F) -> F:
 def _attach(policy: CORSPolicy, endpoint: F) -> F:
     _check_not_registered(endpoint, "@cors")
     _mark(endpoint, policy)
-    guarded = _websocket.guard(endpoint, policy)
-    if guarded is not endpoint:
-        _mark(guarded, policy)
-    return guarded  # type: ignore[no-any-return]
+    checked = _checked(endpoint)
+    if checked is not endpoint:
+        _mark(checked, policy)
+    return checked  # type: ignore[no-any-return]
+
+
+def _unhonoured(endpoint: Any) -> CORSConfigError:
+    name = getattr(endpoint, "__qualname__", repr(endpoint))
+    return CORSConfigError(
+        f"{name} has @cors, but the route serving it applies no CORS policy, so it would "
+        "answer without its CORS headers: call install(app, default=...) on the app, or "
+        "declare the route on APIRouter(route_class=CORSRoute) (Starlette: "
+        "cors_routes.starlette.CORSRoute)"
+    )
+
+
+def _checked(endpoint: Any) -> Any:
+    """``endpoint`` behind a call-through that refuses to run unhandled (see the module
+    docstring); a class or a callable object is returned as it is."""
+    if not isinstance(endpoint, types.FunctionType):
+        return endpoint
+    # Everything the call-through uses is a closure variable: it runs with the endpoint's
+    # globals, where none of these names exist.
+    handled, unhonoured = _handled, _unhonoured
+    if inspect.isasyncgenfunction(endpoint):
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if not handled.get():
+                raise unhonoured(endpoint)
+            async for item in endpoint(*args, **kwargs):
+                yield item
+
+    elif inspect.iscoroutinefunction(endpoint):
+
+        async def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            if not handled.get():
+                raise unhonoured(endpoint)
+            return await endpoint(*args, **kwargs)
+
+    elif inspect.isgeneratorfunction(endpoint):
+
+        def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            if not handled.get():
+                raise unhonoured(endpoint)
+            return (yield from endpoint(*args, **kwargs))
+
+    else:
+
+        def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            if not handled.get():
+                raise unhonoured(endpoint)
+            return endpoint(*args, **kwargs)
+
+    # The endpoint's own globals: frameworks that resolve string annotations (FastAPI
+    # 0.115 does not unwrap first) look them up in the function's __globals__.
+    rebuilt = types.FunctionType(
+        call.__code__, endpoint.__globals__, call.__name__, None, call.__closure__
+    )
+    return functools.wraps(endpoint)(rebuilt)
 
 
 def _mark(endpoint: Callable[..., Any], value: Marker) -> None:
@@ -105,18 +167,26 @@ def _mark(endpoint: Callable[..., Any], value: Marker) -> None:
 def marker(endpoint: object) -> Marker | None:
     """What ``@cors``/``@no_cors`` put on ``endpoint`` (or on what it wraps), if anything.
 
-    A class's marker is its own, never one inherited from a decorated base class.
+    Partials and wrappers that set ``__wrapped__`` without copying ``__dict__``
+    (``functools.wraps(f, updated=())``, some class-based decorators) are looked through. A
+    class's marker is its own, never one inherited from a decorated base class.
     """
-    for _ in range(8):  # a partial of a partial...: bounded
+    for _ in range(16):  # a partial of a wrapper of a partial...: bounded
         if isinstance(endpoint, type):
             value = vars(endpoint).get(_POLICY_ATTR)
         else:
             value = getattr(endpoint, _POLICY_ATTR, None)
         if isinstance(value, (CORSPolicy, _OptedOut)):
             return value
-        if not isinstance(endpoint, functools.partial):
+        if isinstance(endpoint, functools.partial):
+            endpoint = endpoint.func
+            continue
+        if isinstance(endpoint, type):
             return None
-        endpoint = endpoint.func
+        wrapped = getattr(endpoint, "__wrapped__", None)
+        if wrapped is None or wrapped is endpoint:
+            return None
+        endpoint = wrapped
     return None
 
 
@@ -145,22 +215,3 @@ def _check_not_registered(endpoint: Callable[..., Any], decorator: str) -> None:
             "its route already exists. Write it under the route decorator: "
             f"@router.get(...) on top, then {decorator}"
         )
-
-
-def resolve_endpoint(
-    endpoint: Callable[..., Any], default: CORSPolicy | None, *, http: bool = True
-) -> tuple[Callable[..., Any], CORSPolicy | None, bool]:
-    """(the function to serve, its effective policy, whether it opted out), for a CORS route.
-
-    An HTTP route serves a WebSocket guard's endpoint directly (the guard passes HTTP
-    requests through unchanged), but only the guard itself, never a user's wrapper of it.
-    """
-    found = marker(endpoint)
-    if http:
-        endpoint = _websocket.unguarded(endpoint)
-    register(endpoint)
-    if found is OPTED_OUT:
-        return endpoint, None, True
-    if isinstance(found, CORSPolicy):
-        return endpoint, found, False
-    return endpoint, default, False

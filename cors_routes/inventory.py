@@ -2,31 +2,42 @@
 
 This is what the diagnostics (``routes``, ``check``, ``explain`` and the start-up lint) see of
 an app: one flat list that descends into included routers (their prefixes applied) and
-mounted sub-apps, in the order the router tries them. It only reads public attributes of the
-routes, plus FastAPI's ``iter_route_contexts`` where it exists (FastAPI >= 0.163 keeps
-included routers behind a private wrapper; older lines copy the routes with their prefix).
+mounted sub-apps, in the order the router tries them: the walk of ``_selection.walk``, with
+each route's policy from ``_precedence.policy_of``, as the app applies them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.routing import BaseRoute, Host, Mount, WebSocketRoute, compile_path
 
+from . import _selection
 from ._installation import Installation, installation_of
-from ._route_mixin import CORSRouteMixin
+from ._precedence import (
+    FROM_DECORATOR,
+    FROM_INSTALL,
+    FROM_ROUTE_CLASS,
+    OPTED_OUT_SOURCE,
+    honours_policies,
+    policy_of,
+)
 from ._served_methods import served_methods
-from .decorators import OPTED_OUT, marker
+from .decorators import marker
 from .policy import CORSPolicy
 
-# Where a route's policy comes from (the ``source`` of a RouteInfo).
-FROM_DECORATOR = "@cors"
-FROM_ROUTE_CLASS = "route-class default"
-FROM_INSTALL = "install default"
-OPTED_OUT_SOURCE = "no_cors"
+__all__ = [
+    "FROM_DECORATOR",
+    "FROM_INSTALL",
+    "FROM_ROUTE_CLASS",
+    "OPTED_OUT_SOURCE",
+    "RouteInfo",
+    "is_cors_middleware",
+    "iter_routes",
+    "unwrap",
+]
 
 _MAX_DEPTH = 32  # wrapped apps and nested mounts: enough for any real application
 
@@ -72,9 +83,12 @@ class RouteInfo:
         name = getattr(endpoint, "__name__", None) or getattr(self.route, "name", None)
         return str(name or self.route_class)
 
+    hidden: bool = False
+    """Middleware inside a mount it is in stands between the router and it."""
+
     @property
     def is_cors_route(self) -> bool:
-        return isinstance(self.route, CORSRouteMixin)
+        return honours_policies(self.route)
 
     @property
     def method_list(self) -> str:
@@ -107,9 +121,93 @@ def iter_routes(app: Any) -> list[RouteInfo]:
     ASGI middleware), in the order the router tries them."""
     middleware, inner = unwrap(app)
     installation = installation_of(inner)
-    if installation is not None:
-        installation.level()  # routers included since: taken over before they are listed
-    return list(_walk(inner, "", tuple(middleware), (), 0, installation))
+    found = []
+    for walked in _selection.walk(inner):
+        inner_middleware = tuple(cls for mount in walked.mounts for cls in _mount_middleware(mount))
+        found.append(_info(walked, (*middleware, *inner_middleware), installation))
+    return found
+
+
+def _mount_middleware(mount: Any) -> list[type]:
+    if isinstance(mount, Host):
+        return unwrap(mount.app)[0]
+    found = unwrap(mount.app)[0]
+    return found
+
+
+def _info(
+    walked: _selection.Walked, middleware: tuple[type, ...], installation: Installation | None
+) -> RouteInfo:
+    route = walked.route
+    mounts = tuple(_mount_label(mount, walked) for mount in walked.mounts)
+    if isinstance(route, (Mount, Host)):
+        return _mount_info(route, walked, middleware, mounts, installation)
+    kind = "websocket" if _is_websocket(route) else "http"
+    found = marker(getattr(route, "endpoint", None))
+    marked = found if isinstance(found, CORSPolicy) else None
+    # Under install() the declared route decides (install serves a rebuilt copy with it);
+    # otherwise only the route that really serves can honour a policy.
+    if kind == "websocket":
+        # A WebSocket endpoint's @cors is its handshake's Origin check, under install().
+        policy = marked if installation is not None else None
+        source = FROM_DECORATOR if policy is not None else ""
+        ignored = marked is not None and installation is None
+    elif installation is not None:
+        policy, source = policy_of(walked.declared, installation.default, installed=True)
+        ignored = False
+    else:
+        policy, source = policy_of(route, None, installed=False)
+        ignored = marked is not None and policy is None
+    return RouteInfo(
+        path=walked.path,
+        methods=_declared_methods(route),
+        route=route,
+        kind=kind,
+        policy=policy,
+        opted_out=source == OPTED_OUT_SOURCE,
+        source=source,
+        installed=installation is not None,
+        ignored_policy=marked if ignored else None,
+        middleware=middleware,
+        redirect_slashes=walked.redirect_slashes,
+        mount_paths=mounts,
+        hidden=walked.hidden,
+        regex=_compile(walked.path),
+    )
+
+
+def _mount_label(mount: Any, walked: _selection.Walked) -> str:
+    if isinstance(mount, Host):
+        return f"host {mount.host}"
+    return str(getattr(mount, "path", "")) or "/"
+
+
+def _mount_info(
+    mount: Mount | Host,
+    walked: _selection.Walked,
+    middleware: tuple[type, ...],
+    mounts: tuple[str, ...],
+    installation: Installation | None,
+) -> RouteInfo:
+    is_host = isinstance(mount, Host)
+    prefix = "" if is_host else walked.path.rstrip("/")
+    inner_middleware, inner = unwrap(mount.app)
+    routable = bool(getattr(inner, "routes", None))
+    # Under install(), what an opaque mounted app answers gets the default policy.
+    default = installation.default if installation is not None and not routable else None
+    return RouteInfo(
+        path=f"host {mount.host}" if isinstance(mount, Host) else prefix or "/",
+        methods=None,
+        route=mount,
+        kind="mount",
+        policy=default,
+        source=FROM_INSTALL if default is not None else "",
+        installed=installation is not None,
+        middleware=middleware,
+        mount_paths=mounts,
+        hidden=walked.hidden or bool(inner_middleware and routable),
+        regex=re.compile("(?!)") if is_host else _compile(prefix + "/{path:path}"),
+    )
 
 
 def unwrap(app: Any) -> tuple[list[type], Any]:
@@ -141,137 +239,9 @@ def is_cors_middleware(cls: type) -> bool:
     return issubclass(cls, CORSMiddleware)
 
 
-def _route_contexts(routes: Sequence[BaseRoute]) -> Iterator[tuple[BaseRoute, BaseRoute, str]]:
-    """(the route that serves requests, the route as declared, its full path at this level)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # no FastAPI, or a line that copies included routes with their prefix
-        for route in routes:
-            yield route, route, str(getattr(route, "path", ""))
-        return
-    for context in iter_route_contexts(routes):
-        # An included plain Starlette route is served by a rebuilt copy (of its base class):
-        # that copy, not the declared object, decides what the app does.
-        served = getattr(context, "_effective_route", context.route)
-        route = served if isinstance(served, BaseRoute) else context.route
-        yield route, context.original_route, str(context.path or getattr(route, "path", ""))
-
-
-def _walk(
-    app: Any,
-    prefix: str,
-    middleware: tuple[type, ...],
-    mounts: tuple[str, ...],
-    depth: int,
-    installation: Installation | None,
-) -> Iterator[RouteInfo]:
-    routes = getattr(app, "routes", None) or []
-    router = getattr(app, "router", app)
-    redirect = bool(getattr(router, "redirect_slashes", True))
-    for route, declared, path in _route_contexts(routes):
-        full = prefix + path
-        if isinstance(route, Mount) or isinstance(route, Host):
-            yield from _walk_mount(route, full, middleware, mounts, depth, installation)
-            continue
-        kind = "websocket" if _is_websocket(route) else "http"
-        found = marker(getattr(route, "endpoint", None))
-        marked = found if isinstance(found, CORSPolicy) else None
-        # Under install() the declared route decides (install serves a rebuilt copy with
-        # it); otherwise only the route that really serves can honour a policy.
-        policy, source, ignored = _policy(
-            declared if installation is not None else route, kind, found, installation
-        )
-        yield RouteInfo(
-            path=full,
-            methods=_declared_methods(route),
-            route=route,
-            kind=kind,
-            policy=policy,
-            opted_out=source == OPTED_OUT_SOURCE,
-            source=source,
-            installed=installation is not None,
-            ignored_policy=marked if ignored else None,
-            middleware=middleware,
-            redirect_slashes=redirect,
-            mount_paths=mounts,
-            regex=_compile(full),
-        )
-
-
 def _declared_methods(route: BaseRoute) -> frozenset[str] | None:
     methods = getattr(route, "methods", None)
     return None if methods is None else frozenset(methods)
-
-
-def _policy(
-    route: BaseRoute, kind: str, found: Any, installation: Installation | None
-) -> tuple[CORSPolicy | None, str, bool]:
-    """(the route's effective policy, where it comes from, whether a @cors is ignored)."""
-    if kind == "websocket":
-        # A WebSocket endpoint's @cors is enforced by the endpoint itself (an Origin check on
-        # the handshake), whatever the route class or the installation.
-        return (
-            (found, FROM_DECORATOR, False) if isinstance(found, CORSPolicy) else (None, "", False)
-        )
-    if installation is not None:
-        policy = installation.policy_of(route)
-        if policy is None:
-            return None, OPTED_OUT_SOURCE if _opted_out(route, found) else "", False
-        if isinstance(found, CORSPolicy) and policy is found:
-            return policy, FROM_DECORATOR, False
-        if isinstance(route, CORSRouteMixin) and policy is not installation.default:
-            return policy, FROM_ROUTE_CLASS, False
-        return policy, FROM_INSTALL, False
-    if isinstance(route, CORSRouteMixin):
-        cors = route.cors
-        if cors is not None:
-            source = FROM_DECORATOR if cors.policy is found else FROM_ROUTE_CLASS
-            return cors.policy, source, False
-        return None, OPTED_OUT_SOURCE if route.cors_opted_out else "", False
-    if found is OPTED_OUT:
-        return None, OPTED_OUT_SOURCE, False
-    return None, "", isinstance(found, CORSPolicy)
-
-
-def _opted_out(route: BaseRoute, found: Any) -> bool:
-    return found is OPTED_OUT or bool(getattr(route, "cors_opted_out", False))
-
-
-def _walk_mount(
-    mount: Mount | Host,
-    full: str,
-    middleware: tuple[type, ...],
-    mounts: tuple[str, ...],
-    depth: int,
-    installation: Installation | None,
-) -> Iterator[RouteInfo]:
-    is_host = isinstance(mount, Host)
-    prefix = "" if is_host else full.rstrip("/")
-    inner_middleware, inner = unwrap(mount.app)
-    routable = bool(getattr(inner, "routes", None))
-    # Under install(), what an opaque mounted app answers gets the default policy.
-    default = installation.default if installation is not None and not routable else None
-    yield RouteInfo(
-        path=f"host {mount.host}" if isinstance(mount, Host) else prefix or "/",
-        methods=None,
-        route=mount,
-        kind="mount",
-        policy=default,
-        source=FROM_INSTALL if default is not None else "",
-        installed=installation is not None,
-        middleware=middleware,
-        mount_paths=mounts,
-        regex=re.compile("(?!)") if is_host else _compile(prefix + "/{path:path}"),
-    )
-    if depth < _MAX_DEPTH and routable:
-        yield from _walk(
-            inner,
-            prefix,
-            (*middleware, *inner_middleware),
-            (*mounts, prefix or "/"),
-            depth + 1,
-            installation,
-        )
 
 
 def _is_websocket(route: BaseRoute) -> bool:

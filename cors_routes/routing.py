@@ -9,7 +9,6 @@ from fastapi.routing import APIRoute
 
 from ._openapi import with_cors_extension
 from ._route_mixin import CORSRouteMixin
-from ._startup import arm as arm_startup_lint
 
 
 class CORSRoute(CORSRouteMixin, APIRoute):
@@ -23,11 +22,9 @@ class CORSRoute(CORSRouteMixin, APIRoute):
     _route_handle = APIRoute.handle
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        endpoint, policy = self._resolve_endpoint(endpoint)
         super().__init__(path, endpoint, **kwargs)
-        self._bind(policy)
+        policy = self._bind()
         if policy is not None:
             self.openapi_extra = with_cors_extension(
                 self.openapi_extra, policy, self.methods, type(self).x_cors
             )
-            arm_startup_lint(self)

@@ -8,7 +8,6 @@ from typing import Any
 from starlette.routing import Route
 
 from ._route_mixin import CORSRouteMixin
-from ._startup import arm as arm_startup_lint
 
 
 class CORSRoute(CORSRouteMixin, Route):
@@ -19,8 +18,5 @@ class CORSRoute(CORSRouteMixin, Route):
     _route_handle = Route.handle
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        endpoint, policy = self._resolve_endpoint(endpoint)
         super().__init__(path, endpoint, **kwargs)
-        self._bind(policy)
-        if policy is not None:
-            arm_startup_lint(self)
+        self._bind()

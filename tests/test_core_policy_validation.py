@@ -407,21 +407,36 @@ def test_cors_kwargs_are_validated_at_decoration_time():
             return {}
 
 
-def test_cors_marks_the_function_and_returns_it_unchanged():
-    # @cors is a marker, not a wrapper: whatever calls the function (a test, another
-    # decorator, a route) calls the user's own code, and functools.wraps carries the
-    # marker to any wrapper written around it.
+def test_cors_marks_the_function_and_calls_through_to_it():
+    # @cors marks the function and wraps it in a call-through that always runs the user's
+    # own code (never skips it), keeps its signature through __wrapped__, and refuses only
+    # when no part of cors_routes handles the request; functools.wraps carries the marker
+    # to any wrapper written around it.
     import functools
+    import inspect
 
+    from cors_routes import CORSConfigError
+    from cors_routes._dispatch import forget, handled_here
     from cors_routes.decorators import endpoint_policy
 
     policy = CORSPolicy(allow_origins=["https://a.example"])
 
-    def endpoint():
+    def endpoint(item_id: int, q: str | None = None) -> dict[str, bool]:
         return {"ok": True}
 
-    assert cors(policy)(endpoint) is endpoint
-    assert endpoint() == {"ok": True}
+    decorated = cors(policy)(endpoint)
+    assert decorated.__wrapped__ is endpoint
+    assert inspect.signature(decorated) == inspect.signature(endpoint)
+    assert decorated.__globals__ is endpoint.__globals__
+    assert endpoint_policy(decorated) is policy
+    with pytest.raises(CORSConfigError, match="install"):
+        decorated(1)
+    token = handled_here()
+    try:
+        assert decorated(1) == {"ok": True}
+    finally:
+        forget(token)
+    endpoint = decorated
 
     @functools.wraps(endpoint)
     def wrapper():
@@ -430,13 +445,39 @@ def test_cors_marks_the_function_and_returns_it_unchanged():
     assert endpoint_policy(wrapper) is policy
 
 
-def test_cors_on_an_async_http_endpoint_is_the_endpoint_itself():
+def test_cors_keeps_the_kind_of_callable_it_wraps():
+    # Frameworks dispatch on the kind of function (coroutine function, generator, async
+    # generator): the call-through is of the same kind and yields what the endpoint yields.
     import asyncio
+    import inspect
+
+    from cors_routes._dispatch import forget, handled_here
 
     policy = CORSPolicy(allow_origins=["https://a.example"])
 
-    async def endpoint(item_id: int):
+    async def coroutine(item_id: int) -> int:
         return item_id
 
-    assert cors(policy)(endpoint) is endpoint
-    assert asyncio.run(endpoint(3)) == 3
+    def generator():
+        yield 1
+        yield 2
+
+    async def async_generator():
+        yield 1
+        yield 2
+
+    wrapped = [cors(policy)(f) for f in (coroutine, generator, async_generator)]
+    assert inspect.iscoroutinefunction(wrapped[0])
+    assert inspect.isgeneratorfunction(wrapped[1])
+    assert inspect.isasyncgenfunction(wrapped[2])
+
+    async def collect():
+        return [item async for item in wrapped[2]()]
+
+    token = handled_here()
+    try:
+        assert asyncio.run(wrapped[0](3)) == 3
+        assert list(wrapped[1]()) == [1, 2]
+        assert asyncio.run(collect()) == [1, 2]
+    finally:
+        forget(token)

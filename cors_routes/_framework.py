@@ -1,0 +1,184 @@
+"""Every private or version-specific name of Starlette and FastAPI that cors_routes reads.
+
+The rest of the package asks these functions, never the frameworks' internals, so a change
+in a framework release breaks one module, and ``tests/test_framework_names.py`` (run on the
+oldest and the newest supported lines) says which name moved.
+
+FastAPI is never imported from here: when the app uses FastAPI it is already in
+``sys.modules``, and when it is not, no route of the app can be a FastAPI one.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.endpoints import HTTPEndpoint
+from starlette.routing import BaseRoute, Mount
+
+# FastAPI >= 0.163 keeps the route context of an included route under this key of
+# ``scope["fastapi"]`` while the route's own ``matches()`` runs.
+_CONTEXT_KEY_NAME = "_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY"
+_CONTEXT_KEY_DEFAULT = "effective_route_context"
+_MISSING = object()
+
+
+def _fastapi_routing() -> Any:
+    return sys.modules.get("fastapi.routing")
+
+
+def route_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    """(matcher, served route, declared route) for each route a router tries, in order.
+
+    FastAPI >= 0.163 keeps an included router behind one wrapper whose ``matches()`` tries
+    the included routes in order; this opens it with FastAPI's own public
+    ``iter_route_contexts`` so that each included route is asked as FastAPI asks it
+    (see :func:`matches`). Older lines copy included routes into the app's list.
+    """
+    fastapi_routing = _fastapi_routing()
+    iterate = getattr(fastapi_routing, "iter_route_contexts", None)
+    if iterate is None or not any(hasattr(route, "original_router") for route in routes):
+        for route in routes:
+            yield route, route, route
+        return
+    for context in iterate(routes):
+        declared = context.original_route
+        effective = getattr(context, "_effective_route", declared)
+        if effective is declared:
+            yield declared, declared, declared
+        elif isinstance(effective, BaseRoute):
+            # A Starlette route (or mount) of an included router is served by a rebuilt copy.
+            yield effective, effective, declared
+        else:
+            # An APIRoute: served by itself, matched with FastAPI's context for it.
+            yield _IncludedAPIRoute(declared, effective), declared, declared
+
+
+def matches(matcher: Any, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """``matcher.matches(scope)``: the framework's own verdict."""
+    result: tuple[Any, dict[str, Any]] = matcher.matches(scope)
+    return result
+
+
+class _IncludedAPIRoute:
+    """An APIRoute of an included router, asked as FastAPI's included router asks it: its
+    own ``matches()``, with FastAPI's context for the inclusion in ``scope["fastapi"]``."""
+
+    __slots__ = ("context", "route")
+
+    def __init__(self, route: Any, context: Any) -> None:
+        self.route = route
+        self.context = context
+
+    @property
+    def path(self) -> str:
+        return str(getattr(self.context, "path", "") or "")
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        fastapi_routing = _fastapi_routing()
+        key = getattr(fastapi_routing, _CONTEXT_KEY_NAME, _CONTEXT_KEY_DEFAULT)
+        fastapi_scope = scope.setdefault("fastapi", {})
+        previous = fastapi_scope.get(key, _MISSING)
+        fastapi_scope[key] = self.context
+        try:
+            result: tuple[Any, dict[str, Any]] = self.route.matches(scope)
+        finally:
+            if previous is _MISSING:
+                fastapi_scope.pop(key, None)
+            else:
+                fastapi_scope[key] = previous
+        return result
+
+
+def included_routers(routes: list[Any]) -> Iterator[Any]:
+    """The routers FastAPI >= 0.163 keeps behind its included-router wrappers, nested too."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield inner
+            yield from included_routers(list(getattr(inner, "routes", None) or ()))
+
+
+def routes_version(router: Any) -> Any:
+    """What changes when FastAPI's included routes change (FastAPI >= 0.164 counts
+    ``include_router`` and ``add_api_route`` calls); None where there is no such count."""
+    version = getattr(router, "_get_routes_version", None)
+    if version is None:
+        return None
+    try:
+        return version()
+    except Exception:  # a signature of another line: fall back to the list comparison
+        return None
+
+
+def low_priority_route(router: Any, scope: dict[str, Any]) -> tuple[bool, Any]:
+    """(whether FastAPI's low-priority routes, ``router.frontend()``, would answer, the
+    route that would); FastAPI >= 0.164 tries them after every other route."""
+    match = getattr(router, "_match_low_priority", None)
+    if match is None or not has_low_priority_routes(router):
+        return False, None
+    found = match(scope)
+    matched, route = found[0], found[2] if len(found) > 2 else None
+    return getattr(matched, "name", "NONE") != "NONE", route
+
+
+def has_low_priority_routes(router: Any) -> bool:
+    if getattr(router, "_low_priority_routes", None):
+        return True
+    iterate = getattr(router, "_iter_low_priority_routes", None)
+    if iterate is None:
+        return False
+    return any(True for _ in iterate())
+
+
+def mount_layers(mount: Mount) -> tuple[Any, bool]:
+    """(the app a mount serves, whether middleware of the mount's own wraps it)."""
+    base = getattr(mount, "_base_app", None)
+    app = mount.app
+    if base is None:  # a line without Mount(middleware=...): nothing can wrap it
+        return app, False
+    return base, app is not base
+
+
+def app_root_path(scope: dict[str, Any]) -> str:
+    """The ``root_path`` the outermost router saw (mounts append to ``root_path``)."""
+    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    return root
+
+
+def served_by_class_endpoint(endpoint: type[HTTPEndpoint]) -> frozenset[str]:
+    """The methods an ``HTTPEndpoint`` class dispatches to a handler of its own.
+
+    Starlette 1.x computes the list itself (``_allowed_methods``, made in ``__init__``):
+    it is asked, by running only the base class's ``__init__`` on a bare instance. Older
+    lines dispatch any method whose lower-case name is a handler of the class.
+    """
+    probe = endpoint.__new__(endpoint)
+    try:
+        HTTPEndpoint.__init__(probe, {"type": "http"}, _never, _never)
+    except Exception:  # pragma: no cover - a line whose __init__ wants more
+        pass
+    allowed = getattr(probe, "_allowed_methods", None)
+    if isinstance(allowed, (list, tuple, set, frozenset)):
+        return frozenset(str(method) for method in allowed)
+    base = set(dir(HTTPEndpoint))
+    served = {
+        name.upper()
+        for name in dir(endpoint)
+        if name.islower()
+        and not name.startswith("_")
+        and name not in base
+        and callable(getattr(endpoint, name, None))
+    }
+    if "GET" in served:
+        served.add("HEAD")
+    return frozenset(served)
+
+
+async def _never(*args: Any) -> Any:  # pragma: no cover - the probe never receives or sends
+    raise RuntimeError("not a request")
+
+
+# Set by Starlette's ExceptionMiddleware (stable since Starlette 0.27): its handler tables.
+EXCEPTION_HANDLERS_KEY = "starlette.exception_handlers"

@@ -1,0 +1,361 @@
+"""Which route would serve a request: the one answer every part of cors_routes asks for.
+
+A preflight asks about a request that has not been sent (same path, the method in
+``Access-Control-Request-Method``), so the route that will serve it must be found without
+sending it. :func:`select` finds it the way the router will: it asks each route's own
+``matches()`` with the asked-for method, in the router's own order, goes into mounts and
+hosts as the router does, and falls back as ``Router.app`` does (the first partial match
+answers 405, then the trailing-slash redirect, then FastAPI's low-priority routes, then 404).
+
+Only the choice of which routes to ask is ours: routes are bucketed by the literal start
+of their path template, so a request asks the few routes that can match its path (never
+fewer), and the cost does not grow with the number of routes. A bucket never decides a
+match. The buckets of a router are rebuilt whenever its route list is no longer the one
+they were built from: another list, another length, another route at any place.
+
+Nothing is stored on routes or routers; the buckets live in a table keyed weakly by router.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette._utils import get_route_path
+from starlette.routing import Host, Match, Mount, WebSocketRoute
+
+from . import _framework
+
+_FULL = Match.FULL
+_PARTIAL = Match.PARTIAL
+_NONE = Match.NONE
+_MAX_DEPTH = 16  # nested mounts and hosts: far more than any real application has
+
+
+# -- what a selection finds ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    """The router would run ``route`` (``declared`` is how the user declared it: a route of
+    an included router may be served by a rebuilt copy)."""
+
+    route: Any
+    declared: Any
+
+
+@dataclass(frozen=True)
+class MountedApp:
+    """A mounted ASGI app with no routes of its own (``StaticFiles``, a WSGI app) serves."""
+
+    mount: Any
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A mount whose own middleware stands between the router and the routes inside: which
+    route serves cannot be known without running that middleware (it may rewrite the path)."""
+
+    mount: Any
+    app: Any
+    """The routable app behind the middleware."""
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The path matches but no route serves the method: the router answers 405."""
+
+    route: Any
+    declared: Any
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """The router redirects to ``path`` (its trailing slash toggled)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """No route matches: the router's default answers (404)."""
+
+
+Selection = Served | MountedApp | Hidden | Partial | Redirect | NotFound
+NOT_FOUND = NotFound()
+
+
+# -- one router's routes, in order, bucketed by literal path start -----------------------------
+
+
+@dataclass(eq=False)
+class _Entry:
+    order: int
+    matcher: Any
+    route: Any
+    declared: Any
+
+
+@dataclass(eq=False)
+class _Level:
+    routes: list[Any]
+    snapshot: list[Any]
+    version: Any
+    entries: list[_Entry]
+    static: dict[str, list[_Entry]] = field(default_factory=dict)
+    dynamic: dict[str, list[_Entry]] = field(default_factory=dict)
+    dynamic_lengths: tuple[int, ...] = ()
+    always: list[_Entry] = field(default_factory=list)
+
+    def candidates(self, route_path: str) -> list[_Entry]:
+        """Every entry that can match ``route_path`` (perhaps more), in routing order."""
+        found = []
+        bucket = self.static.get(route_path)
+        if bucket is not None:
+            found.append(bucket)
+        if route_path.endswith("\n"):
+            # A regex's "$" also matches before a final newline: so does the router's.
+            bucket = self.static.get(route_path[:-1])
+            if bucket is not None:
+                found.append(bucket)
+        size = len(route_path)
+        # One lookup per distinct key length, never per "/" of the path: a path of many
+        # slashes costs what a short one does.
+        for length in self.dynamic_lengths:
+            if length > size:
+                break
+            if route_path[length - 1] == "/":
+                bucket = self.dynamic.get(route_path[:length])
+                if bucket is not None:
+                    found.append(bucket)
+        if self.always:
+            found.append(self.always)
+        if len(found) == 1:
+            return found[0]
+        merged = [entry for bucket in found for entry in bucket]
+        merged.sort(key=_order)
+        return merged
+
+
+def _order(entry: _Entry) -> int:
+    return entry.order
+
+
+# By id of the router (FastAPI's routers are unhashable), with a weak reference that
+# removes the entry when the router goes.
+_levels: dict[int, tuple[weakref.ref[Any], _Level]] = {}
+
+
+def _level(router: Any) -> _Level:
+    routes = router.routes
+    found = _levels.get(id(router))
+    level = found[1] if found is not None and found[0]() is router else None
+    if (
+        level is None
+        or level.routes is not routes
+        or level.snapshot != routes  # identity first: a reorder or a replacement shows
+        or level.version != _framework.routes_version(router)
+    ):
+        level = _build(router, routes)
+        key = id(router)
+        try:
+            reference = weakref.ref(router, lambda _, key=key: _levels.pop(key, None))
+        except TypeError:  # a router that cannot be weakly referenced: built each time
+            return level
+        _levels[key] = (reference, level)
+    return level
+
+
+def _build(router: Any, routes: list[Any]) -> _Level:
+    entries = [
+        _Entry(order, matcher, route, declared)
+        for order, (matcher, route, declared) in enumerate(_framework.route_entries(routes))
+        if not _is_websocket(matcher)
+    ]
+    level = _Level(routes, list(routes), _framework.routes_version(router), entries)
+    for entry in entries:
+        literal = _literal_start(entry.matcher)
+        if literal is None:
+            level.always.append(entry)
+        elif (
+            "{" not in literal
+            and not isinstance(entry.matcher, (Mount, Host))
+            and (getattr(entry.matcher, "path", None) == literal)
+        ):
+            level.static.setdefault(literal, []).append(entry)
+        else:
+            key = literal[: literal.rfind("/") + 1]
+            level.dynamic.setdefault(key, []).append(entry)
+    level.dynamic_lengths = tuple(sorted({len(key) for key in level.dynamic}))
+    return level
+
+
+def _literal_start(matcher: Any) -> str | None:
+    """The text every path ``matcher`` matches starts with; None where that is unknown.
+
+    Only Starlette's and FastAPI's own route and mount classes are bucketed: a class of its
+    own may match in its own way, so it is asked for every path.
+    """
+    path = getattr(matcher, "path", None)
+    if not isinstance(path, str) or type(matcher).matches not in _stock_matches():
+        return None
+    if "matches" in getattr(matcher, "__dict__", {}):
+        return None
+    if isinstance(matcher, Mount):
+        path += "/"
+    return path.split("{", 1)[0]
+
+
+def _stock_matches() -> set[Any]:
+    from starlette.routing import Route
+
+    stock: set[Any] = {Route.matches, Mount.matches}
+    fastapi_routing = _framework._fastapi_routing()
+    if fastapi_routing is not None:
+        stock.add(fastapi_routing.APIRoute.matches)
+        stock.add(_framework._IncludedAPIRoute.matches)
+    return stock
+
+
+def _is_websocket(route: Any) -> bool:
+    return isinstance(route, WebSocketRoute) or type(route).__name__.endswith("WebSocketRoute")
+
+
+# -- selecting --------------------------------------------------------------------------------
+
+
+def router_of(app: Any) -> Any:
+    """The router of an app (or the router itself); None for an app without routes."""
+    router = getattr(app, "router", app)
+    return router if isinstance(getattr(router, "routes", None), list) else None
+
+
+def select(router: Any, scope: dict[str, Any], method: str | None) -> Selection:
+    """What ``router`` does with ``scope`` were its method ``method``.
+
+    ``method`` is None for a WebSocket handshake. Nothing in ``scope`` is changed.
+    """
+    probe = dict(scope)
+    if method is not None:
+        probe["method"] = method
+    if "fastapi" in probe:
+        # FastAPI keeps per-request state in this dict; the probe gets its own.
+        probe["fastapi"] = dict(probe["fastapi"])
+    return _select(router, probe, 0)
+
+
+def _select(router: Any, probe: dict[str, Any], depth: int) -> Selection:
+    level = _level(router)
+    route_path = get_route_path(probe)
+    partial: _Entry | None = None
+    for entry in level.candidates(route_path):
+        matched, child_scope = _framework.matches(entry.matcher, probe)
+        if matched is _FULL:
+            if isinstance(entry.matcher, (Mount, Host)):
+                return _enter(entry.matcher, probe, child_scope, depth)
+            return Served(entry.route, entry.declared)
+        if matched is _PARTIAL and partial is None:
+            partial = entry
+    if partial is not None:
+        return Partial(partial.route, partial.declared)
+    if probe["type"] == "http" and getattr(router, "redirect_slashes", False) and route_path != "/":
+        toggled = dict(probe)
+        path = probe["path"]
+        toggled["path"] = path.rstrip("/") if route_path.endswith("/") else path + "/"
+        toggled_route_path = get_route_path(toggled)
+        for entry in level.candidates(toggled_route_path):
+            if _framework.matches(entry.matcher, toggled)[0] is not _NONE:
+                return Redirect(toggled["path"])
+    found, route = _framework.low_priority_route(router, probe)
+    if found:
+        return Served(route, route) if route is not None else NOT_FOUND
+    return NOT_FOUND
+
+
+def _enter(mount: Any, probe: dict[str, Any], child_scope: dict[str, Any], depth: int) -> Selection:
+    if isinstance(mount, Mount):
+        app, wrapped = _framework.mount_layers(mount)
+    else:
+        app, wrapped = mount.app, False
+    inner, hidden = _routable(app)
+    if inner is None:
+        return MountedApp(mount)
+    if wrapped or hidden or depth >= _MAX_DEPTH:
+        return Hidden(mount, inner)
+    inner_scope = {**probe, **child_scope}
+    root_path = getattr(app, "root_path", None)
+    if isinstance(root_path, str) and root_path and app is not inner:
+        inner_scope["root_path"] = root_path  # a mounted FastAPI app sets its own
+    return _select(router_of(inner), inner_scope, depth + 1)
+
+
+def _routable(app: Any) -> tuple[Any, bool]:
+    """(the app or router with routes inside ``app``, whether middleware hides it)."""
+    if isinstance(getattr(app, "routes", None), list):
+        # A Starlette app routes through its own middleware first.
+        return app, bool(getattr(app, "user_middleware", None))
+    depth = 0
+    inner = getattr(app, "app", None)
+    while inner is not None and depth < _MAX_DEPTH:
+        if isinstance(getattr(inner, "routes", None), list):
+            return inner, True
+        inner = getattr(inner, "app", None)
+        depth += 1
+    return None, False
+
+
+# -- walking: every route of an app, as the router tries them -----------------------------------
+
+
+@dataclass(frozen=True)
+class Walked:
+    """One route of an app as :func:`walk` finds it."""
+
+    route: Any
+    """What the router runs (a rebuilt copy for a Starlette route of an included router)."""
+    declared: Any
+    """The route as declared: its class and its endpoint."""
+    path: str
+    """The full path template, mount prefixes included."""
+    mounts: tuple[Any, ...]
+    """The mounts (and hosts) it is inside, outermost first."""
+    hidden: bool
+    """Middleware inside one of those mounts stands before it."""
+    redirect_slashes: bool
+
+
+def walk(app: Any) -> Iterator[Walked]:
+    """Every route and mount of ``app``, in the order its routers try them, through
+    included routers, mounts and hosts. Mounts are listed before the routes inside them."""
+    router = router_of(app)
+    if router is not None:
+        yield from _walk(router, "", (), False, 0)
+
+
+def _walk(
+    router: Any, prefix: str, mounts: tuple[Any, ...], hidden: bool, depth: int
+) -> Iterator[Walked]:
+    redirect = bool(getattr(router, "redirect_slashes", False))
+    for matcher, route, declared in _framework.route_entries(list(router.routes)):
+        path = getattr(matcher, "path", None)
+        if not isinstance(path, str):
+            path = getattr(route, "path", "") or ""
+        full = prefix + path if not isinstance(matcher, Host) else prefix
+        yield Walked(route, declared, full, mounts, hidden, redirect)
+        if isinstance(matcher, (Mount, Host)) and depth < _MAX_DEPTH:
+            if isinstance(matcher, Mount):
+                app, wrapped = _framework.mount_layers(matcher)
+            else:
+                app, wrapped = matcher.app, False
+            inner, behind = _routable(app)
+            inner_router = router_of(inner) if inner is not None else None
+            if inner_router is not None:
+                yield from _walk(
+                    inner_router,
+                    full.rstrip("/"),
+                    (*mounts, matcher),
+                    hidden or wrapped or behind,
+                    depth + 1,
+                )
