@@ -319,6 +319,10 @@ class Installation:
                 return self.default_cors
         if isinstance(selection, (_selection.Served, _selection.Partial)):
             return self.route_cors(selection.route)
+        if isinstance(selection, _selection.Hidden):
+            # Whichever route in there served, only a policy they all share may decorate.
+            hidden = self._hidden_cors(selection)
+            return hidden if isinstance(hidden, RouteCORS) else None
         return self.default_cors
 
     def websocket_policy(self, scope: Scope) -> CORSPolicy | None:

@@ -93,6 +93,10 @@ class CORSRouteMixin:
                     return send_refusal(send)
                 cors = _preflight_cors(self, scope, asked[1].decode("latin-1"))
                 if cors is None:
+                    if self.cors is not None:
+                        # Another route, without CORS, serves the request: nothing here
+                        # may grant it, and this route's endpoint is not what it asks for.
+                        return send_refusal(send)
                     return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
                 return cors.answer_preflight(scope, send, asked)
         cors = self.cors
@@ -102,10 +106,11 @@ class CORSRouteMixin:
 
 
 def _first_request(app: Any) -> None:
-    _seen_apps.add(id(app))
     from . import _startup  # the diagnostics load only when an app first serves
 
-    _startup.lint_once(app)
+    if _startup.enabled():  # else asked again at the next request: the switch may change
+        _seen_apps.add(id(app))
+        _startup.lint_once(app)
 
 
 def _preflight_cors(route: CORSRouteMixin, scope: Scope, method: str) -> RouteCORS | None:

@@ -172,7 +172,6 @@ def _build(router: Any, routes: list[Any]) -> _Level:
     entries = [
         _Entry(order, matcher, route, declared)
         for order, (matcher, route, declared) in enumerate(_framework.route_entries(routes))
-        if not _is_websocket(matcher)
     ]
     level = _Level(routes, list(routes), _framework.routes_version(router), entries)
     for entry in entries:
@@ -211,16 +210,13 @@ def _literal_start(matcher: Any) -> str | None:
 def _stock_matches() -> set[Any]:
     from starlette.routing import Route
 
-    stock: set[Any] = {Route.matches, Mount.matches}
+    stock: set[Any] = {Route.matches, Mount.matches, WebSocketRoute.matches}
     fastapi_routing = _framework._fastapi_routing()
     if fastapi_routing is not None:
         stock.add(fastapi_routing.APIRoute.matches)
+        stock.add(fastapi_routing.APIWebSocketRoute.matches)
         stock.add(_framework._IncludedAPIRoute.matches)
     return stock
-
-
-def _is_websocket(route: Any) -> bool:
-    return isinstance(route, WebSocketRoute) or type(route).__name__.endswith("WebSocketRoute")
 
 
 # -- selecting --------------------------------------------------------------------------------

@@ -392,9 +392,9 @@ def test_no_cors_endpoint_callable_directly():
 # ---------- a @cors endpoint on a route class that ignores policies
 
 
-def test_plain_api_route_serves_a_cors_endpoint_as_written_and_the_lint_says_so():
-    # @cors only marks the function: a plain APIRoute serves it unchanged, without CORS
-    # headers (so browsers are refused: it fails closed), and the lint names the fix.
+def test_plain_api_route_refuses_to_serve_a_cors_endpoint_and_the_lint_says_so():
+    # A plain APIRoute cannot apply the policy: the endpoint fails loudly, naming the fix,
+    # rather than answer as if it had no CORS; the lint names it before any request.
     app = FastAPI()
 
     @app.get("/x")
@@ -402,10 +402,11 @@ def test_plain_api_route_serves_a_cors_endpoint_as_written_and_the_lint_says_so(
     def x():
         return 1
 
-    response = TestClient(app).get("/x", headers={"Origin": APP})
-    assert response.status_code == 200 and response.json() == 1
-    assert acx(response) == {}
     assert [f.code for f in check_app(app)] == ["ignored-policy"]
+    with pytest.raises(CORSConfigError, match=r"install\(app, default=\.\.\.\)"):
+        TestClient(app).get("/x", headers={"Origin": APP})
+    response = TestClient(app, raise_server_exceptions=False).get("/x")
+    assert response.status_code == 500 and acx(response) == {}
 
 
 def test_install_honours_a_cors_endpoint_on_a_plain_api_route():
@@ -434,15 +435,15 @@ def test_cors_above_route_decorator_fails_at_definition():
             return 1
 
 
-def test_plain_starlette_route_serves_a_cors_endpoint_as_written():
+def test_plain_starlette_route_refuses_to_serve_a_cors_endpoint_until_installed():
     @cors(allow_origins=[APP])
     def endpoint(request):
         return PlainTextResponse("x")
 
     app = Starlette(routes=[Route("/x", endpoint)])
-    response = TestClient(app).get("/x", headers={"Origin": APP})
-    assert response.text == "x" and acx(response) == {}
     assert [f.code for f in check_app(app)] == ["ignored-policy"]
+    with pytest.raises(CORSConfigError, match="CORSRoute"):
+        TestClient(app).get("/x", headers={"Origin": APP})
     install(app)
     assert (
         TestClient(app).get("/x", headers={"Origin": APP}).headers["access-control-allow-origin"]

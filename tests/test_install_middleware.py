@@ -82,7 +82,7 @@ def rewriting_app() -> FastAPI:
         return {"admin": name}
 
     app.add_middleware(Rewrite)
-    return install(app, default=CORSPolicy(allow_origins=[SHOP]))
+    return install(app, default=CORSPolicy(allow_origins=[SHOP], allow_methods=["*"]))
 
 
 def test_a_rewritten_path_is_answered_by_the_route_that_serves_it():
@@ -123,7 +123,10 @@ def guarded_app() -> FastAPI:
     return install(
         app,
         default=CORSPolicy(
-            allow_origins=[SHOP], allow_credentials=True, allow_headers=["Authorization"]
+            allow_origins=[SHOP],
+            allow_credentials=True,
+            allow_headers=["Authorization"],
+            allow_methods=["*"],
         ),
     )
 
@@ -160,7 +163,7 @@ def test_a_middleware_that_raises_on_a_preflight_still_gets_the_policys_answer()
         return {}
 
     app.add_middleware(BreaksOnOptions)
-    install(app, default=CORSPolicy(allow_origins=[SHOP]))
+    install(app, default=CORSPolicy(allow_origins=[SHOP], allow_methods=["*"]))
     client = TestClient(app, raise_server_exceptions=False)
     answer = preflight(client, "/items", SHOP, "PUT")
     assert answer.status_code == 204

@@ -1,7 +1,9 @@
-"""@cors on WebSocket endpoints: the handshake's Origin is checked before the endpoint runs.
+"""@cors on WebSocket endpoints under install(): the handshake's Origin is checked before
+any of the app runs, for the endpoint the router will run (a WebSocket route serves it;
+nothing is guessed from its signature). Without install() such an endpoint refuses to run.
 
 This module uses string annotations on purpose (``from __future__ import annotations``):
-the guard must keep FastAPI able to resolve the endpoint's own annotations.
+@cors must keep FastAPI able to resolve the endpoint's own annotations.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from cors_routes import CORSPolicy, CORSRoute, cors
+from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors, install
 
 try:  # the denial-response exception appeared with the extension (Starlette 0.37)
     from starlette.testclient import WebSocketDenialResponse
@@ -119,14 +121,14 @@ def fastapi_app(ran: list[str]) -> FastAPI:
 )
 def test_fastapi_allowed_origin_connects(origin):
     ran: list[str] = []
-    with TestClient(fastapi_app(ran)) as client:
+    with TestClient(install(fastapi_app(ran))) as client:
         assert_echo(client, "/ws/lobby", {"origin": origin})
     assert ran == ["dependency", "endpoint lobby"]
 
 
 def test_fastapi_request_without_origin_connects():
     ran: list[str] = []
-    with TestClient(fastapi_app(ran)) as client:
+    with TestClient(install(fastapi_app(ran))) as client:
         assert_echo(client, "/ws/lobby")
     assert ran == ["dependency", "endpoint lobby"]
 
@@ -147,22 +149,22 @@ def test_fastapi_request_without_origin_connects():
 )
 def test_fastapi_disallowed_origin_is_refused_before_dependencies(origin):
     ran: list[str] = []
-    assert_raw_refused(fastapi_app(ran), "/ws/lobby", [(b"origin", origin.encode("utf-8"))])
+    assert_raw_refused(install(fastapi_app(ran)), "/ws/lobby", [(b"origin", origin.encode("utf-8"))])
     assert ran == []
 
 
 def test_two_origin_lines_are_refused():
     ran: list[str] = []
     both = [(b"origin", ALLOWED.encode()), (b"origin", ALLOWED.encode())]
-    assert_raw_refused(fastapi_app(ran), "/ws/lobby", both)
-    assert_raw_refused(starlette_app(), "/ws", both)
+    assert_raw_refused(install(fastapi_app(ran)), "/ws/lobby", both)
+    assert_raw_refused(install(starlette_app()), "/ws", both)
     assert ran == []
 
 
 def test_refusal_is_logged_at_debug(caplog):
     ran: list[str] = []
     with caplog.at_level(logging.DEBUG, logger="cors_routes"):
-        with TestClient(fastapi_app(ran)) as client:
+        with TestClient(install(fastapi_app(ran))) as client:
             assert_refused(client, "/ws/lobby", {"origin": "https://evil.example"})
     assert "WebSocket handshake refused" in caplog.text
     assert "evil.example" in caplog.text
@@ -193,7 +195,7 @@ def test_through_include_router_with_prefix_and_nesting():
     outer.include_router(make_router(ran), prefix="/inner")
     app = FastAPI()
     app.include_router(outer, prefix="/api")
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         assert_echo(client, "/api/inner/feed", {"origin": ALLOWED})
         assert_refused(client, "/api/inner/feed", {"origin": "https://evil.example"})
         # the HTTP route next to it still works as a CORS route
@@ -206,7 +208,7 @@ def test_included_router_with_dependencies_still_checks():
     ran: list[str] = []
     app = FastAPI()
     app.include_router(make_router(ran), prefix="/r", dependencies=[Depends(lambda: None)])
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         assert_refused(client, "/r/feed", {"origin": "https://evil.example"})
         assert_echo(client, "/r/feed", {"origin": ALLOWED})
     assert ran == ["feed"]
@@ -226,7 +228,7 @@ def test_async_origin_func_and_regex():
         await websocket.send_text("echo " + await websocket.receive_text())
         await websocket.close()
 
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         assert_echo(client, "/ws", {"origin": "https://func.example"})
         assert_echo(client, "/ws", {"origin": "https://r7.example"})
         assert_refused(client, "/ws", {"origin": "https://r77.example"})
@@ -245,7 +247,7 @@ def test_origin_func_that_raises_denies():
         await websocket.accept()
         await websocket.close()
 
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         assert_refused(client, "/ws", {"origin": "https://a.example"})
 
 
@@ -259,7 +261,7 @@ def test_any_origin_policy_lets_every_origin_in():
         await websocket.send_text("echo " + await websocket.receive_text())
         await websocket.close()
 
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         assert_echo(client, "/ws", {"origin": "https://anyone.example"})
 
 
@@ -273,21 +275,38 @@ def test_query_parameters_still_reach_the_endpoint():
         await websocket.send_text(f"echo {token} {limit}")
         await websocket.close()
 
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         with client.websocket_connect("/ws?token=t&limit=5", headers={"origin": ALLOWED}) as ws:
             assert ws.receive_text() == "echo t 5"
 
 
-def test_an_http_endpoint_gets_no_websocket_guard():
-    # Only an endpoint that can receive a WebSocket is wrapped; an HTTP endpoint is served
-    # as written (its policy is a marker on it), so it costs nothing extra to call.
-    async def plain(item_id: int):
-        return {}
+def test_without_install_a_cors_websocket_endpoint_refuses_to_run():
+    # No route class can serve a WebSocket with CORS: only install() checks the handshake,
+    # and without it the endpoint fails loudly instead of accepting any origin.
+    ran: list[str] = []
+    with TestClient(fastapi_app(ran)) as client:
+        with pytest.raises(CORSConfigError, match="install"):
+            with client.websocket_connect("/ws/lobby", headers={"origin": ALLOWED}):
+                pass  # pragma: no cover
+    assert ran == ["dependency"]
 
-    assert cors(POLICY)(plain) is plain
+
+def test_the_default_policy_does_not_apply_to_websockets():
+    # Browsers send the page's own origin on a WebSocket handshake, which a CORS default
+    # does not list: only an endpoint's own @cors checks the Origin.
+    app = FastAPI()
+
+    @app.websocket("/plain")
+    async def plain(websocket: FastAPIWebSocket):
+        await websocket.accept()
+        await websocket.send_text("echo " + await websocket.receive_text())
+        await websocket.close()
+
+    with TestClient(install(app, default=CORSPolicy(allow_origins=[ALLOWED]))) as client:
+        assert_echo(client, "/plain", {"origin": "https://same-site.example"})
 
 
-def test_a_user_decorator_around_the_guard_still_checks_the_origin():
+def test_a_user_decorator_around_the_endpoint_runs_and_the_origin_is_checked():
     import functools
 
     ran = []
@@ -311,7 +330,7 @@ def test_a_user_decorator_around_the_guard_still_checks_the_origin():
         await websocket.send_text("echo " + await websocket.receive_text())
         await websocket.close()
 
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         assert_echo(client, "/ws", {"origin": ALLOWED})
         assert_refused(client, "/ws", {"origin": "https://evil.example"})
     assert ran == ["logged", "endpoint"]
@@ -338,7 +357,7 @@ def starlette_app() -> Starlette:
 
 @pytest.mark.parametrize("path", ["/ws", "/mounted/ws"])
 def test_starlette_websocket_route(path):
-    with TestClient(starlette_app()) as client:
+    with TestClient(install(starlette_app())) as client:
         assert_echo(client, path, {"origin": ALLOWED})
         assert_echo(client, path)
         assert_refused(client, path, {"origin": "https://evil.example"})
@@ -346,7 +365,7 @@ def test_starlette_websocket_route(path):
 
 @pytest.mark.skipif(WebSocketDenialResponse is None, reason="no denial response support")
 def test_starlette_refusal_is_an_http_403_denial_response():
-    with TestClient(starlette_app()) as client:
+    with TestClient(install(starlette_app())) as client:
         with pytest.raises(WebSocketDenialResponse) as info:  # type: ignore[arg-type]
             with client.websocket_connect("/ws", headers={"origin": "https://evil.example"}):
                 pass  # pragma: no cover
@@ -357,17 +376,17 @@ def test_starlette_refusal_is_an_http_403_denial_response():
 def test_fastapi_add_websocket_route_uses_the_starlette_path():
     app = FastAPI()
     app.router.routes.append(WebSocketRoute("/ws", starlette_echo))
-    with TestClient(app) as client:
+    with TestClient(install(app)) as client:
         assert_echo(client, "/ws", {"origin": ALLOWED})
         assert_refused(client, "/ws", {"origin": "https://evil.example"})
 
 
 def test_refusal_without_denial_extension_closes_before_accept():
-    sent = raw_handshake(starlette_app(), "/ws", [(b"origin", b"https://evil.example")], False)
+    sent = raw_handshake(install(starlette_app()), "/ws", [(b"origin", b"https://evil.example")], False)
     assert [m["type"] for m in sent] == ["websocket.close"]
     assert sent[0]["code"] == 1008
 
 
 def test_allowed_raw_handshake_is_accepted():
-    sent = raw_handshake(starlette_app(), "/ws", [(b"origin", ALLOWED.encode())])
+    sent = raw_handshake(install(starlette_app()), "/ws", [(b"origin", ALLOWED.encode())])
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.close"]
