@@ -237,10 +237,10 @@ def _route_row(info: Any) -> list[str]:
 def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from ._terminal import Style
     from .inventory import iter_routes
-    from .lint import ERROR, check_app
+    from .lint import _ERROR, check_app
 
     findings = check_app(app)
-    errors = sum(finding.severity == ERROR for finding in findings)
+    errors = sum(finding.severity == _ERROR for finding in findings)
     warnings = len(findings) - errors
     failed = errors > 0 or (args.strict and warnings > 0)
     if args.json:
@@ -256,7 +256,7 @@ def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
     indent = " " * 9
     for finding in findings:
-        colour = "red" if finding.severity == ERROR else "yellow"
+        colour = "red" if finding.severity == _ERROR else "yellow"
         severity = style(finding.severity.ljust(7), colour, "bold")
         out.write(f"{severity}  {finding.code}  {finding.summary()}\n")
         body = textwrap.fill(

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 from . import _fetch, _headers
 
+__all__ = ["FetchError"]
+
 _TOKEN = _headers.TOKEN
 # Fetch "normalize a method": only these are upper-cased; any other name is sent as written.
 NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 FORBIDDEN_METHODS = _fetch.FORBIDDEN_METHODS
-FORBIDDEN_HEADERS = _fetch.FORBIDDEN_REQUEST_HEADERS
 # Fetch "CORS non-wildcard request-header name": "*" in Access-Control-Allow-Headers never
 # covers it.
 NON_WILDCARD_HEADERS = frozenset({"authorization"})

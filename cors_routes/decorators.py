@@ -26,7 +26,9 @@ from ._dispatch import handled as _handled
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy, unknown_option_error
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["cors", "no_cors"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _POLICY_ATTR = "__cors_routes_policy__"
 
@@ -39,7 +41,7 @@ class _OptedOut:
 
 
 OPTED_OUT = _OptedOut()
-Marker = CORSPolicy | _OptedOut
+_Marker = CORSPolicy | _OptedOut
 
 # Endpoints already served by a route that read their marker: decorating one afterwards
 # cannot take effect.
@@ -47,12 +49,12 @@ _registered: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
 @overload
-def cors(policy: CORSPolicy, /) -> Callable[[F], F]: ...
+def cors(policy: CORSPolicy, /) -> Callable[[_F], _F]: ...
 @overload
-def cors(policy: None = None, /, **kwargs: Any) -> Callable[[F], F]: ...
+def cors(policy: None = None, /, **kwargs: Any) -> Callable[[_F], _F]: ...
 
 
-def cors(policy: CORSPolicy | None = None, /, **kwargs: Any) -> Callable[[F], F]:
+def cors(policy: CORSPolicy | None = None, /, **kwargs: Any) -> Callable[[_F], _F]:
     """Give a path operation its CORS policy; write it under ``@router.get(...)``.
 
     ``@cors(allow_origins=[...], ...)`` takes CORSPolicy's keyword arguments;
@@ -78,14 +80,14 @@ def cors(policy: CORSPolicy | None = None, /, **kwargs: Any) -> Callable[[F], F]
     return functools.partial(_attach, policy)
 
 
-def no_cors(endpoint: F) -> F:
+def no_cors(endpoint: _F) -> _F:
     """Opt one path operation out of the default policy (of its route class or of install)."""
     _check_not_registered(endpoint, "@no_cors")
     _mark(endpoint, OPTED_OUT)
     return endpoint
 
 
-def _attach(policy: CORSPolicy, endpoint: F) -> F:
+def _attach(policy: CORSPolicy, endpoint: _F) -> _F:
     _check_not_registered(endpoint, "@cors")
     _mark(endpoint, policy)
     checked = _checked(endpoint)
@@ -149,7 +151,7 @@ def _checked(endpoint: Any) -> Any:
     return functools.wraps(endpoint)(rebuilt)
 
 
-def _mark(endpoint: Callable[..., Any], value: Marker) -> None:
+def _mark(endpoint: Callable[..., Any], value: _Marker) -> None:
     existing = marker(endpoint)
     if existing is not None and existing != value:
         raise CORSConfigError(
@@ -164,7 +166,7 @@ def _mark(endpoint: Callable[..., Any], value: Marker) -> None:
         ) from None
 
 
-def marker(endpoint: object) -> Marker | None:
+def marker(endpoint: object) -> _Marker | None:
     """What ``@cors``/``@no_cors`` put on ``endpoint`` (or on what it wraps), if anything.
 
     Partials and wrappers that set ``__wrapped__`` without copying ``__dict__``
@@ -190,7 +192,7 @@ def marker(endpoint: object) -> Marker | None:
     return None
 
 
-def endpoint_policy(endpoint: object) -> CORSPolicy | None:
+def _endpoint_policy(endpoint: object) -> CORSPolicy | None:
     """The policy ``@cors`` put on ``endpoint``, if any."""
     found = marker(endpoint)
     return found if isinstance(found, CORSPolicy) else None

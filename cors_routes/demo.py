@@ -25,6 +25,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .decorators import cors, no_cors
 from .policy import CORSPolicy
 
+# Nothing to import: the demo is run as `python -m cors_routes demo`.
+__all__: list[str] = []
+
 ERR = sys.stderr
 PARTNER_ORIGIN = "https://partner.example"
 ADMIN_ORIGIN = "https://admin.example"

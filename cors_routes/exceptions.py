@@ -1,5 +1,7 @@
 """The one exception cors_routes raises for a policy it refuses to serve."""
 
+__all__ = ["CORSConfigError"]
+
 
 class CORSConfigError(ValueError):
     """A CORS configuration that would be wrong or unsafe, found when it is defined.

@@ -21,6 +21,8 @@ from ._origins import parse_configured_origin, parse_request_origin
 from .inventory import RouteInfo, is_cors_middleware, iter_routes
 from .policy import CORSPolicy
 
+__all__ = ["Explanation", "explain"]
+
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 20  # Fetch "HTTP-redirect fetch" step 5
 

@@ -19,7 +19,6 @@ from ._installation import Installation, installation_of
 from ._precedence import (
     FROM_DECORATOR,
     FROM_INSTALL,
-    FROM_ROUTE_CLASS,
     OPTED_OUT_SOURCE,
     honours_policies,
     policy_of,
@@ -28,16 +27,9 @@ from ._served_methods import served_methods
 from .decorators import marker
 from .policy import CORSPolicy
 
-__all__ = [
-    "FROM_DECORATOR",
-    "FROM_INSTALL",
-    "FROM_ROUTE_CLASS",
-    "OPTED_OUT_SOURCE",
-    "RouteInfo",
-    "is_cors_middleware",
-    "iter_routes",
-    "unwrap",
-]
+# The route inventory behind the diagnostics: nothing here is public API; from outside it is
+# `cors-routes routes APP` (docs/diagnostics.md).
+__all__: list[str] = []
 
 _MAX_DEPTH = 32  # wrapped apps and nested mounts: enough for any real application
 

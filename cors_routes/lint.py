@@ -12,7 +12,6 @@ import functools
 import inspect
 import itertools
 import re
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +21,10 @@ from starlette.convertors import CONVERTOR_TYPES
 from .inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from .policy import CORSPolicy
 
-ERROR = "error"
-WARNING = "warning"
+__all__ = ["CORSLintWarning", "Finding", "check_app"]
+
+_ERROR = "error"
+_WARNING = "warning"
 
 # Hosts no sane policy allows, unrelated to each other: a policy with credentials that
 # allows two of them on one scheme (and port) allows every site on the web with it.
@@ -58,7 +59,7 @@ class Finding:
 
     def summary(self) -> str:
         """``GET /a; GET /b and 3 more``: the places, shortened (labels may hold commas)."""
-        return shorten(self.places)
+        return _shorten(self.places)
 
     def __str__(self) -> str:
         return f"{self.severity} [{self.code}] {self.summary()}: {self.message}"
@@ -73,7 +74,7 @@ class Finding:
         }
 
 
-def shorten(places: Iterable[str], shown: int = 3) -> str:
+def _shorten(places: Iterable[str], shown: int = 3) -> str:
     """``A``, ``A and B``, ``A; B and C``, ``A; B; C and 2 more``."""
     places = list(places)
     if len(places) <= shown:
@@ -81,7 +82,7 @@ def shorten(places: Iterable[str], shown: int = 3) -> str:
     return "; ".join(places[:shown]) + f" and {len(places) - shown} more"
 
 
-def group(findings: Iterable[Finding]) -> list[Finding]:
+def _group(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per (severity, code, message), naming every place it applies to, in the
     order they first appear."""
     merged: dict[tuple[str, str, str], list[Finding]] = {}
@@ -111,7 +112,7 @@ def check_app(app: Any, *, call_async_predicates: bool = True) -> list[Finding]:
     (they need an event loop of their own).
     """
     routes = iter_routes(app)
-    findings = group(
+    findings = _group(
         [
             *_cors_middleware(app, routes),
             *_ignored_policies(routes),
@@ -121,7 +122,7 @@ def check_app(app: Any, *, call_async_predicates: bool = True) -> list[Finding]:
             *_suspicious_policies(routes, call_async_predicates),
         ]
     )
-    return sorted(findings, key=lambda finding: finding.severity != ERROR)
+    return sorted(findings, key=lambda finding: finding.severity != _ERROR)
 
 
 # -- Starlette's CORSMiddleware together with CORS routes --------------------------------------
@@ -139,7 +140,7 @@ def _cors_middleware(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
     shown = ", ".join(info.label() for info in affected[:3])
     more = f" and {len(affected) - 3} more" if len(affected) > 3 else ""
     yield Finding(
-        ERROR,
+        _ERROR,
         "cors-middleware",
         "app",
         f"Starlette's CORSMiddleware is installed on an app with CORS routes ({shown}{more}): "
@@ -164,7 +165,7 @@ def _ignored_policies(routes: list[RouteInfo]) -> Iterator[Finding]:
             "rebuilt as a plain Route: declare it on the app itself)"
         )
         yield Finding(
-            ERROR,
+            _ERROR,
             "ignored-policy",
             info.label(),
             f"{info.name} has a @cors policy but its route class {info.route_class} does not "
@@ -191,7 +192,7 @@ def _uncovered_routes(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
             continue  # an OPTIONS handler: browsers send OPTIONS only as preflights
         if info.path in docs:
             yield Finding(
-                WARNING,
+                _WARNING,
                 "uncovered-route",
                 info.label(),
                 "FastAPI's docs and OpenAPI routes have no CORS policy, so a page on another "
@@ -199,7 +200,7 @@ def _uncovered_routes(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
             )
             continue
         yield Finding(
-            ERROR,
+            _ERROR,
             "uncovered-route",
             info.label(),
             f"has no CORS policy ({info.route_class}) in an app whose other routes have one, "
@@ -220,14 +221,14 @@ def _docs_paths(app: Any) -> frozenset[str]:
 # -- preflights that never reach their CORS route ----------------------------------------------
 
 
-def sample_path(path: str) -> str:
-    """A concrete path the template ``path`` matches (the first of :func:`sample_paths`)."""
-    samples = sample_paths(path)
+def _sample_path(path: str) -> str:
+    """A concrete path the template ``path`` matches (the first of :func:`_sample_paths`)."""
+    samples = _sample_paths(path)
     return samples[0] if samples else _PARAM.sub("x", path)
 
 
 @functools.lru_cache(maxsize=4096)
-def sample_paths(path: str, extra_values: tuple[str, ...] = ()) -> tuple[str, ...]:
+def _sample_paths(path: str, extra_values: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Concrete paths the template ``path`` matches, convertor by convertor: each parameter
     takes the values of ``_PARAMETER_VALUES`` and ``extra_values`` its convertor accepts (a
     custom convertor is asked through its regex), combined, at most ``_MAX_SAMPLES``."""
@@ -284,13 +285,13 @@ def _segments(path: str) -> tuple[str, ...]:
 
 def _samples_against(later: RouteInfo, earlier: RouteInfo) -> tuple[str, ...]:
     """Sample paths of ``later``, trying the literal segments of ``earlier`` as values too."""
-    return sample_paths(later.path, _segments(earlier.path))
+    return _sample_paths(later.path, _segments(earlier.path))
 
 
 def _common_path(earlier: RouteInfo, later: RouteInfo) -> str | None:
     """A concrete path both routes match, or None if none is found."""
     if earlier.regex.pattern == later.regex.pattern:
-        return sample_path(later.path)
+        return _sample_path(later.path)
     if not _may_overlap(earlier.path, later.path):
         return None
     for sample in (*_samples_against(later, earlier), *_samples_against(earlier, later)):
@@ -302,7 +303,7 @@ def _common_path(earlier: RouteInfo, later: RouteInfo) -> str | None:
 def _covers(earlier: RouteInfo, later: RouteInfo) -> bool:
     """Whether ``earlier`` matches every sample path of ``later``."""
     return earlier.regex.pattern == later.regex.pattern or all(
-        earlier.regex.match(sample) for sample in sample_paths(later.path)
+        earlier.regex.match(sample) for sample in _sample_paths(later.path)
     )
 
 
@@ -319,7 +320,7 @@ def _shadowed_preflights(routes: list[RouteInfo]) -> Iterator[Finding]:
         mount = _earlier_mount(earlier, info)
         if mount is not None:
             yield Finding(
-                ERROR,
+                _ERROR,
                 "shadowed-route",
                 info.label(),
                 f"{mount.label()} is declared before it and takes every request under "
@@ -418,7 +419,7 @@ def _preflight_taken(near: list[_Ordered], info: RouteInfo) -> Finding | None:
     route whose path matches; a CORS route there finds the right policy, any other answers
     itself.
     """
-    for sample in sample_paths(info.path)[:16]:
+    for sample in _sample_paths(info.path)[:16]:
         on_path = [entry for entry in near if entry.regex.match(sample)]
         catchers = [
             entry
@@ -451,7 +452,7 @@ def _preflight_taken(near: list[_Ordered], info: RouteInfo) -> Finding | None:
             )
         paths = "" if _covers(pick.info, info) else f" for paths such as {sample}"
         return Finding(
-            ERROR,
+            _ERROR,
             "shadowed-preflight",
             info.label(),
             f"its preflights{paths} never reach cors_routes: {what}, so it answers them "
@@ -482,7 +483,7 @@ def _taken_by_earlier_route(earlier: list[_Ordered], info: RouteInfo) -> Iterato
         else:
             where = f"on a path this route matches too ({shared})"
         yield Finding(
-            ERROR,
+            _ERROR,
             "shadowed-route",
             info.label(),
             f"{other.label()} ({other.name}) is declared before it {where} and serves "
@@ -515,11 +516,11 @@ def _slash_redirects(routes: list[RouteInfo]) -> Iterator[Finding]:
         if info.path == "/" or not info.path.endswith("/"):
             continue
         served = [other for other in routes if other.kind == "http"]
-        bare = sample_paths(info.path.rstrip("/"))
+        bare = _sample_paths(info.path.rstrip("/"))
         if all(any(other.regex.match(path) for other in served) for path in bare):
             continue
         yield Finding(
-            WARNING,
+            _WARNING,
             "slash-redirect",
             info.label(),
             f"{info.path} ends with a slash: a browser calling {info.path.rstrip('/')} gets "
@@ -553,7 +554,7 @@ def _suspicious_policies(routes: list[RouteInfo], call_async: bool) -> Iterator[
             )
 
 
-def policy_findings(policy: CORSPolicy, where: str = "policy") -> list[Finding]:
+def _lint_policy(policy: CORSPolicy, where: str = "policy") -> list[Finding]:
     """The lint's findings about one policy on its own."""
     return list(_policy_findings(policy, where, True))
 
@@ -561,10 +562,10 @@ def policy_findings(policy: CORSPolicy, where: str = "policy") -> list[Finding]:
 def _policy_findings(policy: CORSPolicy, where: str, call_async: bool) -> Iterator[Finding]:
     regex = policy.allow_origin_regex
     if regex is not None:
-        position = unescaped_dot(regex)
+        position = _unescaped_dot(regex)
         if position is not None:
             yield Finding(
-                WARNING,
+                _WARNING,
                 "regex-unescaped-dot",
                 where,
                 f"allow_origin_regex {regex!r} has an unescaped '.' (before "
@@ -573,7 +574,7 @@ def _policy_findings(policy: CORSPolicy, where: str, call_async: bool) -> Iterat
             )
         if re.fullmatch(regex, "null"):
             yield Finding(
-                WARNING,
+                _WARNING,
                 "regex-allows-null",
                 where,
                 f"allow_origin_regex {regex!r} matches the origin 'null', which every "
@@ -608,7 +609,7 @@ def _any_origin(policy: CORSPolicy, where: str, call_async: bool) -> Finding | N
     )
     which = "any origin" if len(open_schemes) > 1 else f"any {open_schemes[0]} origin"
     return Finding(
-        ERROR,
+        _ERROR,
         "credentials-any-origin",
         where,
         f"allow_credentials=True with an {mechanism} that accepts {which} (it accepts "
@@ -617,7 +618,7 @@ def _any_origin(policy: CORSPolicy, where: str, call_async: bool) -> Finding | N
     )
 
 
-def unescaped_dot(pattern: str) -> int | None:
+def _unescaped_dot(pattern: str) -> int | None:
     """Where ``pattern`` has a '.' meant literally but unescaped ('.' not before a quantifier,
     outside a character class), or None."""
     in_class = escaped = False
@@ -664,9 +665,3 @@ def _loop_running() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def warn(findings: list[Finding], stacklevel: int = 2) -> None:
-    """Report findings as :class:`CORSLintWarning` warnings."""
-    for finding in findings:
-        warnings.warn(str(finding), CORSLintWarning, stacklevel=stacklevel)

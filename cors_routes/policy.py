@@ -26,6 +26,8 @@ from ._origins import (
 from ._text import escape
 from .exceptions import CORSConfigError
 
+__all__ = ["CORSPolicy"]
+
 logger = logging.getLogger("cors_routes")
 
 OriginFunc = Callable[[str], bool | Awaitable[bool]]

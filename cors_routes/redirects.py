@@ -27,6 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._headers import add_vary
 
+__all__ = ["CORSSlashRedirects"]
+
 _ORIGIN = b"origin"
 _ACRM = b"access-control-request-method"
 _ACAO = b"access-control-allow-origin"

@@ -10,6 +10,8 @@ from fastapi.routing import APIRoute
 from ._openapi import with_cors_extension
 from ._route_mixin import CORSRouteMixin
 
+__all__ = ["CORSRoute"]
+
 
 class CORSRoute(CORSRouteMixin, APIRoute):
     """An ``APIRoute`` that answers its own preflights and puts CORS headers on its responses.

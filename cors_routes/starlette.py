@@ -9,6 +9,8 @@ from starlette.routing import Route
 
 from ._route_mixin import CORSRouteMixin
 
+__all__ = ["CORSRoute"]
+
 
 class CORSRoute(CORSRouteMixin, Route):
     """A Starlette ``Route`` that answers its own preflights and puts CORS headers on its

@@ -417,7 +417,7 @@ def test_cors_marks_the_function_and_calls_through_to_it():
 
     from cors_routes import CORSConfigError
     from cors_routes._dispatch import forget, handled_here
-    from cors_routes.decorators import endpoint_policy
+    from cors_routes.decorators import _endpoint_policy
 
     policy = CORSPolicy(allow_origins=["https://a.example"])
 
@@ -428,7 +428,7 @@ def test_cors_marks_the_function_and_calls_through_to_it():
     assert decorated.__wrapped__ is endpoint
     assert inspect.signature(decorated) == inspect.signature(endpoint)
     assert decorated.__globals__ is endpoint.__globals__
-    assert endpoint_policy(decorated) is policy
+    assert _endpoint_policy(decorated) is policy
     with pytest.raises(CORSConfigError, match="install"):
         decorated(1)
     token = handled_here()
@@ -442,7 +442,7 @@ def test_cors_marks_the_function_and_calls_through_to_it():
     def wrapper():
         return endpoint()
 
-    assert endpoint_policy(wrapper) is policy
+    assert _endpoint_policy(wrapper) is policy
 
 
 def test_cors_keeps_the_kind_of_callable_it_wraps():

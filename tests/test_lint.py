@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors, install
-from cors_routes.lint import CORSLintWarning, check_app, policy_findings, unescaped_dot
+from cors_routes.lint import CORSLintWarning, _lint_policy, _unescaped_dot, check_app
 from cors_routes.starlette import CORSRoute as StarletteCORSRoute
 
 APP = "https://app.example"
@@ -192,19 +192,19 @@ def test_trailing_slash_with_the_redirect_middleware():
     ],
 )
 def test_unescaped_dot(pattern, position):
-    assert unescaped_dot(pattern) == position
+    assert _unescaped_dot(pattern) == position
 
 
 def test_suspicious_regexes():
-    (dot,) = policy_findings(CORSPolicy(allow_origin_regex=r"https://app.example\.com"))
+    (dot,) = _lint_policy(CORSPolicy(allow_origin_regex=r"https://app.example\.com"))
     assert (dot.severity, dot.code) == ("warning", "regex-unescaped-dot")
-    (null,) = policy_findings(CORSPolicy(allow_origin_regex=r"(https://app\.example\.com|[a-z]+)"))
+    (null,) = _lint_policy(CORSPolicy(allow_origin_regex=r"(https://app\.example\.com|[a-z]+)"))
     assert null.code == "regex-allows-null"
-    assert policy_findings(CORSPolicy(allow_origin_regex=r"https://[a-z]+\.example\.com")) == []
+    assert _lint_policy(CORSPolicy(allow_origin_regex=r"https://[a-z]+\.example\.com")) == []
 
 
 def test_credentials_with_anything_goes():
-    (func,) = policy_findings(CORSPolicy(allow_origin_func=lambda o: True, allow_credentials=True))
+    (func,) = _lint_policy(CORSPolicy(allow_origin_func=lambda o: True, allow_credentials=True))
     assert (func.severity, func.code) == ("error", "credentials-any-origin")
 
     async def async_yes(origin):
@@ -212,21 +212,19 @@ def test_credentials_with_anything_goes():
 
     assert [
         f.code
-        for f in policy_findings(CORSPolicy(allow_origin_func=async_yes, allow_credentials=True))
+        for f in _lint_policy(CORSPolicy(allow_origin_func=async_yes, allow_credentials=True))
     ] == ["credentials-any-origin"]
-    regex = policy_findings(CORSPolicy(allow_origin_regex=r"https?://.*", allow_credentials=True))
+    regex = _lint_policy(CORSPolicy(allow_origin_regex=r"https?://.*", allow_credentials=True))
     assert "credentials-any-origin" in [f.code for f in regex]
     # without credentials, or with a predicate that decides: nothing
-    assert policy_findings(CORSPolicy(allow_origin_func=lambda o: True)) == []
+    assert _lint_policy(CORSPolicy(allow_origin_func=lambda o: True)) == []
     assert (
-        policy_findings(
+        _lint_policy(
             CORSPolicy(allow_origin_func=lambda o: o.endswith(".example"), allow_credentials=True)
         )
         == []
     )
-    assert (
-        policy_findings(CORSPolicy(allow_origin_func=lambda o: 1 / 0, allow_credentials=True)) == []
-    )
+    assert _lint_policy(CORSPolicy(allow_origin_func=lambda o: 1 / 0, allow_credentials=True)) == []
 
 
 # -- at start-up ------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from cors_routes import CORSPolicy
-from cors_routes.lint import policy_findings
+from cors_routes.lint import _lint_policy
 
 
 def any_origin(policy: CORSPolicy) -> list[str]:
-    return [f.message for f in policy_findings(policy) if f.code == "credentials-any-origin"]
+    return [f.message for f in _lint_policy(policy) if f.code == "credentials-any-origin"]
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def any_origin(policy: CORSPolicy) -> list[str]:
 def test_regex_accepting_any_host_of_a_scheme(regex, scheme):
     (finding,) = [
         f
-        for f in policy_findings(CORSPolicy(allow_origin_regex=regex, allow_credentials=True))
+        for f in _lint_policy(CORSPolicy(allow_origin_regex=regex, allow_credentials=True))
         if f.code == "credentials-any-origin"
     ]
     assert finding.severity == "error"

@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 
 from cors_routes import CORSRoute, cors, no_cors
-from cors_routes.lint import check_app, sample_paths
+from cors_routes.lint import _sample_paths, check_app
 from cors_routes.starlette import CORSRoute as StarletteCORSRoute
 
 APP = "https://app.example"
@@ -200,10 +200,10 @@ def test_slash_redirect_when_only_some_slash_less_paths_are_served():
 
 def test_sample_paths_per_convertor():
     uuid = "00000000-0000-4000-8000-000000000000"
-    assert sample_paths("/a/{x:int}") == ("/a/1",)
-    assert sample_paths("/a/{x:float}") == ("/a/1", "/a/1.5")
-    assert sample_paths("/a/{x:uuid}") == (f"/a/{uuid}",)
-    assert sample_paths("/a/{x}") == ("/a/1", "/a/1.5", f"/a/{uuid}", "/a/x")
-    assert sample_paths("/a/{x:path}") == ("/a/1", "/a/1.5", f"/a/{uuid}", "/a/x", "/a/x/y", "/a/")
-    assert len(sample_paths("/{a}/{b}/{c}/{d}")) == 64  # combinations are capped
-    assert sample_paths("/a/{x}", ("special",))[-1] == "/a/special"
+    assert _sample_paths("/a/{x:int}") == ("/a/1",)
+    assert _sample_paths("/a/{x:float}") == ("/a/1", "/a/1.5")
+    assert _sample_paths("/a/{x:uuid}") == (f"/a/{uuid}",)
+    assert _sample_paths("/a/{x}") == ("/a/1", "/a/1.5", f"/a/{uuid}", "/a/x")
+    assert _sample_paths("/a/{x:path}") == ("/a/1", "/a/1.5", f"/a/{uuid}", "/a/x", "/a/x/y", "/a/")
+    assert len(_sample_paths("/{a}/{b}/{c}/{d}")) == 64  # combinations are capped
+    assert _sample_paths("/a/{x}", ("special",))[-1] == "/a/special"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from cors_routes import CORSPolicy, CORSRoute, install, no_cors
-from cors_routes.lint import ERROR, WARNING, check_app
+from cors_routes.lint import _ERROR, _WARNING, check_app
 
 DEFAULT = CORSPolicy(allow_origins=["https://app.example"])
 
@@ -52,7 +52,7 @@ def migrated_by_route_class() -> FastAPI:
 
 def test_every_route_without_cors_is_named_in_one_error_with_the_fix():
     findings = check_app(migrated_by_route_class())
-    (error,) = [f for f in findings if f.code == "uncovered-route" and f.severity == ERROR]
+    (error,) = [f for f in findings if f.code == "uncovered-route" and f.severity == _ERROR]
     assert error.places == ("GET /api/items", "POST /api/items", "POST /auth/login")
     assert "install(app, default=CORSPolicy(...))" in error.message
     assert "@no_cors" in error.message
@@ -60,7 +60,7 @@ def test_every_route_without_cors_is_named_in_one_error_with_the_fix():
 
 def test_the_docs_routes_are_a_warning_of_their_own():
     findings = check_app(migrated_by_route_class())
-    (docs,) = [f for f in findings if f.code == "uncovered-route" and f.severity == WARNING]
+    (docs,) = [f for f in findings if f.code == "uncovered-route" and f.severity == _WARNING]
     assert "GET, HEAD /openapi.json" in docs.places and "GET, HEAD /docs" in docs.places
 
 
