@@ -11,7 +11,7 @@ FastAPI is never imported from here: when the app uses FastAPI it is already in
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from starlette.endpoints import HTTPEndpoint
@@ -141,7 +141,7 @@ def mount_layers(mount: Mount) -> tuple[Any, bool]:
     return base, app is not base
 
 
-def app_root_path(scope: dict[str, Any]) -> str:
+def app_root_path(scope: Mapping[str, Any]) -> str:
     """The ``root_path`` the outermost router saw (mounts append to ``root_path``)."""
     root: str = scope.get("app_root_path", scope.get("root_path", ""))
     return root

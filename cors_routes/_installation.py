@@ -563,7 +563,7 @@ def _send_with_cors(
             if key == ORIGIN:
                 origin = SEVERAL_ORIGINS if origin is not None else value
         # An exact origin costs one dict lookup; anything else, the policy's mechanisms.
-        extra = cors.by_origin.get(origin)  # type: ignore[arg-type]
+        extra = cors.by_origin.get(origin)
         if extra is None:
             extra = cors.origin_headers(scope, origin)
             if extra is None:

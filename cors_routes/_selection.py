@@ -19,7 +19,7 @@ Nothing is stored on routes or routers; the buckets live in a table keyed weakly
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,18 +96,38 @@ class _Entry:
     matcher: Any
     route: Any
     declared: Any
+    source: list[Any] | None = None
+    """The route list the entry's route was read from, and its place there: a request
+    checks that its candidates are still where they were (a reorder or a replacement)."""
+    index: int = -1
+    item: Any = None
+
+    def in_place(self) -> bool:
+        source = self.source
+        index = self.index
+        return source is None or (index < len(source) and source[index] is self.item)
 
 
 @dataclass(eq=False)
 class _Level:
-    routes: list[Any]
-    snapshot: list[Any]
-    version: Any
+    watched: list[tuple[Any, list[Any], int, Any]]
+    """(router, its route list, the list's length, FastAPI's count of route changes) for
+    the router and every router included in it."""
     entries: list[_Entry]
     static: dict[str, list[_Entry]] = field(default_factory=dict)
     dynamic: dict[str, list[_Entry]] = field(default_factory=dict)
     dynamic_lengths: tuple[int, ...] = ()
     always: list[_Entry] = field(default_factory=list)
+
+    def current(self) -> bool:
+        for router, routes, length, version in self.watched:
+            if (
+                router.routes is not routes
+                or len(routes) != length
+                or getattr(router, "_routes_version", None) != version
+            ):
+                return False
+        return True
 
     def candidates(self, route_path: str) -> list[_Entry]:
         """Every entry that can match ``route_path`` (perhaps more), in routing order."""
@@ -148,34 +168,51 @@ def _order(entry: _Entry) -> int:
 _levels: dict[int, tuple[weakref.ref[Any], _Level]] = {}
 
 
-def _level(router: Any) -> _Level:
-    routes = router.routes
+def _level(router: Any, rebuild: bool = False) -> _Level:
+    """The buckets of ``router``, rebuilt if a route list it was built from changed length
+    or identity, or FastAPI counted a change (O(routers), not O(routes): a request also
+    checks that its candidate routes are still in place, see ``_Entry.in_place``)."""
     found = _levels.get(id(router))
     level = found[1] if found is not None and found[0]() is router else None
-    if (
-        level is None
-        or level.routes is not routes
-        or level.snapshot != routes  # identity first: a reorder or a replacement shows
-        or level.version != _framework.routes_version(router)
-    ):
-        level = _build(router, routes)
+    if level is None or rebuild or not level.current():
+        level = _build(router)
         key = id(router)
+
+        def forget(_: Any, key: int = key) -> None:
+            _levels.pop(key, None)
+
         try:
-            reference = weakref.ref(router, lambda _, key=key: _levels.pop(key, None))
+            reference = weakref.ref(router, forget)
         except TypeError:  # a router that cannot be weakly referenced: built each time
             return level
         _levels[key] = (reference, level)
     return level
 
 
-def _build(router: Any, routes: list[Any]) -> _Level:
-    entries = [
-        _Entry(order, matcher, route, declared)
-        for order, (matcher, route, declared) in enumerate(_framework.route_entries(routes))
-    ]
-    level = _Level(routes, list(routes), _framework.routes_version(router), entries)
+def _build(router: Any) -> _Level:
+    routes = router.routes
+    watched = [(router, routes, len(routes), getattr(router, "_routes_version", None))]
+    places: dict[int, tuple[list[Any], int]] = {
+        id(route): (routes, i) for i, route in enumerate(routes)
+    }
+    for included in _framework.included_routers(routes):
+        inner = included.routes
+        watched.append((included, inner, len(inner), getattr(included, "_routes_version", None)))
+        for i, route in enumerate(inner):
+            places.setdefault(id(route), (inner, i))
+    entries = []
+    for order, (matcher, route, declared) in enumerate(_framework.route_entries(routes)):
+        entry = _Entry(order, matcher, route, declared)
+        for item in (declared, route):
+            place = places.get(id(item))
+            if place is not None:
+                entry.source, entry.index, entry.item = place[0], place[1], item
+                break
+        entries.append(entry)
+    level = _Level(watched, entries)
+    stock = _stock_matches()
     for entry in entries:
-        literal = _literal_start(entry.matcher)
+        literal = _literal_start(entry.matcher, stock)
         if literal is None:
             level.always.append(entry)
         elif (
@@ -191,14 +228,14 @@ def _build(router: Any, routes: list[Any]) -> _Level:
     return level
 
 
-def _literal_start(matcher: Any) -> str | None:
+def _literal_start(matcher: Any, stock: set[Any]) -> str | None:
     """The text every path ``matcher`` matches starts with; None where that is unknown.
 
     Only Starlette's and FastAPI's own route and mount classes are bucketed: a class of its
     own may match in its own way, so it is asked for every path.
     """
     path = getattr(matcher, "path", None)
-    if not isinstance(path, str) or type(matcher).matches not in _stock_matches():
+    if not isinstance(path, str) or type(matcher).matches not in stock:
         return None
     if "matches" in getattr(matcher, "__dict__", {}):
         return None
@@ -228,7 +265,7 @@ def router_of(app: Any) -> Any:
     return router if isinstance(getattr(router, "routes", None), list) else None
 
 
-def select(router: Any, scope: dict[str, Any], method: str | None) -> Selection:
+def select(router: Any, scope: Mapping[str, Any], method: str | None) -> Selection:
     """What ``router`` does with ``scope`` were its method ``method``.
 
     ``method`` is None for a WebSocket handshake. Nothing in ``scope`` is changed.
@@ -245,8 +282,14 @@ def select(router: Any, scope: dict[str, Any], method: str | None) -> Selection:
 def _select(router: Any, probe: dict[str, Any], depth: int) -> Selection:
     level = _level(router)
     route_path = get_route_path(probe)
+    candidates = level.candidates(route_path)
+    for entry in candidates:
+        if not entry.in_place():  # a route moved or was replaced in its list
+            level = _level(router, rebuild=True)
+            candidates = level.candidates(route_path)
+            break
     partial: _Entry | None = None
-    for entry in level.candidates(route_path):
+    for entry in candidates:
         matched, child_scope = _framework.matches(entry.matcher, probe)
         if matched is _FULL:
             if isinstance(entry.matcher, (Mount, Host)):

@@ -131,14 +131,14 @@ def _checked(endpoint: Any) -> Any:
 
     elif inspect.isgeneratorfunction(endpoint):
 
-        def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+        def call(*args: Any, **kwargs: Any) -> Any:
             if not handled.get():
                 raise unhonoured(endpoint)
             return (yield from endpoint(*args, **kwargs))
 
     else:
 
-        def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+        def call(*args: Any, **kwargs: Any) -> Any:
             if not handled.get():
                 raise unhonoured(endpoint)
             return endpoint(*args, **kwargs)

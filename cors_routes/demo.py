@@ -61,6 +61,8 @@ def policies(page_origin: str) -> dict[str, CORSPolicy]:
         "browser_app": CORSPolicy(
             allow_origins=[page_origin],
             allow_credentials=True,
+            # install()'s default: unset, allow_methods would mean GET, as CORSMiddleware
+            allow_methods=["GET", "POST"],
             allow_headers=["Authorization"],
             expose_headers=["X-Order-Id"],
         ),

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import browser
+from . import _selection, browser
 from ._asgi import Exchange, lifespan, request
 from ._origins import parse_configured_origin, parse_request_origin
-from .inventory import RouteInfo, is_cors_middleware, iter_routes
+from .inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from .policy import CORSPolicy
 
 __all__ = ["Explanation", "explain"]
@@ -111,7 +111,7 @@ async def _explain(app: Any, fetch: browser.Request, body: bytes) -> Explanation
             current = browser.Request(
                 fetch.origin, method, url, fetch.headers, fetch.credentials, fetch.dropped
             )
-            result.route = find_route(routes, method, urlsplit(url).path)
+            result.route = _find_route(app, routes, method, urlsplit(url).path)
             if current.needs_preflight:
                 sent = await request(app, "OPTIONS", url, current.preflight_headers())
                 check = browser.preflight_check(current, sent.status, sent.headers)
@@ -150,12 +150,28 @@ async def _explain(app: Any, fetch: browser.Request, body: bytes) -> Explanation
     return result
 
 
-def find_route(routes: list[RouteInfo], method: str, path: str) -> RouteInfo | None:
-    """The first route that serves ``method`` on ``path``, in routing order."""
-    for info in routes:
-        if info.kind == "http" and info.serves(method) and info.regex.match(path):
-            return info
-    return None
+def _find_route(app: Any, routes: list[RouteInfo], method: str, path: str) -> RouteInfo | None:
+    """What the app's router runs for ``method`` on ``path``: the route, or the mounted app
+    (``_selection.select``, the same answer install() and the route classes use)."""
+    router = _selection.router_of(unwrap(app)[1])
+    if router is None:
+        return None
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+    }
+    selection = _selection.select(router, scope, method)
+    if isinstance(selection, _selection.Served):
+        found = selection.route, selection.declared
+    elif isinstance(selection, (_selection.MountedApp, _selection.Hidden)):
+        found = selection.mount, selection.mount
+    else:
+        return None
+    return next((info for info in routes if info.route in found), None)
 
 
 async def _blocked(
@@ -204,6 +220,8 @@ async def _why(
             "(cors-routes check reports it)"
         )
     policy = target.policy
+    if target.kind == "mount":
+        return await _mounted_app_reason(target, fetch, sent)
     if policy is None:
         # Before any reasoning about which route answered: a route without a policy
         # answers no cross-origin request, whoever else is on its path.
@@ -239,6 +257,21 @@ async def _why(
     return await policy_reason(policy, target, fetch)
 
 
+async def _mounted_app_reason(
+    target: RouteInfo, fetch: browser.Request, sent: Exchange
+) -> str | None:
+    """A mounted app (static files, a sub-application) answered: the policy that covers
+    everything it answers decides, the install() default."""
+    what = f"{target.label()}, a mounted app that answered {sent.status}"
+    if target.policy is None:
+        return (
+            f"{what}, has no CORS policy: give the app a default with "
+            "install(app, default=CORSPolicy(...)), which covers mounted apps"
+        )
+    where = f"the install() default, which covers {what},"
+    return await policy_reason(target.policy, target, fetch, where=where)
+
+
 def _no_route(routes: list[RouteInfo], method: str, path: str) -> str:
     on_path = [info for info in routes if info.kind == "http" and info.regex.match(path)]
     if not on_path:
@@ -253,9 +286,11 @@ def _no_route(routes: list[RouteInfo], method: str, path: str) -> str:
     return text
 
 
-async def policy_reason(policy: CORSPolicy, route: RouteInfo, fetch: browser.Request) -> str | None:
+async def policy_reason(
+    policy: CORSPolicy, route: RouteInfo, fetch: browser.Request, *, where: str | None = None
+) -> str | None:
     """Why ``policy`` on ``route`` refuses ``fetch``, or None if it grants it."""
-    where = f"the policy on {fetch.method} {route.path}"
+    where = where or f"the policy on {fetch.method} {route.path}"
     if not await _origin_allowed(policy, fetch.origin):
         return origin_reason(policy, fetch.origin, where)
     if fetch.needs_preflight:

@@ -18,6 +18,9 @@ from typing import Any
 
 from starlette.convertors import CONVERTOR_TYPES
 
+from . import _selection
+from ._precedence import honours_policies
+from ._selection import Partial, Served
 from .inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from .policy import CORSPolicy
 
@@ -117,7 +120,7 @@ def check_app(app: Any, *, call_async_predicates: bool = True) -> list[Finding]:
             *_cors_middleware(app, routes),
             *_ignored_policies(routes),
             *_uncovered_routes(app, routes),
-            *_shadowed_preflights(routes),
+            *_shadowed_preflights(app, routes),
             *_slash_redirects(routes),
             *_suspicious_policies(routes, call_async_predicates),
         ]
@@ -307,10 +310,12 @@ def _covers(earlier: RouteInfo, later: RouteInfo) -> bool:
     )
 
 
-def _shadowed_preflights(routes: list[RouteInfo]) -> Iterator[Finding]:
+def _shadowed_preflights(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
     """Route classes only (install() answers preflights before routing): a preflight goes
     where the router sends an OPTIONS request, and only a CORS route there finds the
     route whose policy answers it."""
+    router = _selection.router_of(unwrap(app)[1])
+    by_route = {id(info.route): info for info in routes}
     neighbours = _Neighbours(routes)
     for index, info in enumerate(routes):
         if info.policy is None or info.kind != "http" or info.installed:
@@ -330,7 +335,7 @@ def _shadowed_preflights(routes: list[RouteInfo]) -> Iterator[Finding]:
             continue
         taken = list(_taken_by_earlier_route(earlier, info))
         yield from taken
-        finding = None if taken else _preflight_taken(near, info)
+        finding = None if taken or router is None else _preflight_taken(router, by_route, info)
         if finding is not None:
             yield finding
 
@@ -411,52 +416,94 @@ class _Ordered:
         return getattr(self.info, name)
 
 
-def _preflight_taken(near: list[_Ordered], info: RouteInfo) -> Finding | None:
+def _request(path: str, method: str) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+
+
+def _preflight_taken(
+    router: Any, by_route: dict[int, RouteInfo], info: RouteInfo
+) -> Finding | None:
     """The route the router sends this route's preflights to, when it is not a CORS route.
 
-    For an OPTIONS request the router takes the first route that serves OPTIONS (or every
-    method, as a mount or a class endpoint does), wherever it is declared, else the first
-    route whose path matches; a CORS route there finds the right policy, any other answers
-    itself.
+    Both questions are asked of ``_selection.select``, the router's own matching: where the
+    actual request goes (this route, for the paths checked) and where an OPTIONS request
+    goes (the first route that serves OPTIONS, a mount, a catch-all, else the first partial
+    match); only a CORS route there finds the route whose policy answers.
     """
+    methods = sorted((info.methods or frozenset({"GET"})) - {"HEAD", "OPTIONS"}) or ["GET"]
+    elsewhere: Any = None
+    reached = False
     for sample in _sample_paths(info.path)[:16]:
-        on_path = [entry for entry in near if entry.regex.match(sample)]
-        catchers = [
-            entry
-            for entry in on_path
-            if entry.kind == "mount" or entry.methods is None or "OPTIONS" in entry.methods
-        ]
-        pick = catchers[0] if catchers else (on_path[0] if on_path else None)
-        if pick is None or pick.info is info or pick.is_cors_route:
-            continue
-        if pick.kind == "mount":
-            what = f"{pick.label()} takes every request under {pick.path}"
-            fix = "declare the route before the mount, or mount the app elsewhere"
-        elif catchers:
-            what = (
-                f"{pick.label()} ({pick.name}) serves "
-                + ("every method" if pick.methods is None else "OPTIONS")
-                + " there, and the router prefers it for an OPTIONS request wherever it is "
-                "declared"
-            )
-            fix = "drop that route (preflights are answered automatically) or use install()"
+        served_here = False
+        for method in methods:
+            served = _selection.select(router, _request(sample, method), method)
+            if isinstance(served, Served) and served.route is info.route:
+                served_here = True
+                break
+            if isinstance(served, Served) and elsewhere is None:
+                elsewhere = (served.route, method, sample)
+        if not served_here:
+            continue  # this route does not serve the request there: nothing to answer
+        reached = True
+        options = _selection.select(router, _request(sample, "OPTIONS"), "OPTIONS")
+        if isinstance(options, (Served, Partial)):
+            if honours_policies(options.route):
+                continue
+            pick = by_route.get(id(options.route))
+            name = f"{pick.label()} ({pick.name})" if pick is not None else repr(options.route)
+            catches = pick is not None and (pick.methods is None or "OPTIONS" in pick.methods)
+            if catches:
+                what = (
+                    f"{name} serves "
+                    + ("every method" if pick is not None and pick.methods is None else "OPTIONS")
+                    + " there, and the router prefers it for an OPTIONS request wherever it is "
+                    "declared"
+                )
+                fix = "drop that route (preflights are answered automatically) or use install()"
+            else:
+                what = (
+                    f"{name}, a route without CORS, is the first route on that path, where "
+                    "the router sends an OPTIONS request"
+                )
+                fix = (
+                    "serve it with the same CORS route class (a route without a policy "
+                    "answers as APIRoute does), or use install(app, default=...), which "
+                    "answers preflights before routing"
+                )
         else:
-            what = (
-                f"{pick.label()} ({pick.name}), a {pick.route_class} without CORS, is the "
-                "first route on that path, where the router sends an OPTIONS request"
+            mount = getattr(options, "mount", None)
+            where = (
+                f"Mount {getattr(mount, 'path', '')} takes every request under it"
+                if mount is not None
+                else "an earlier mount takes the OPTIONS request and its app answers 404"
+                if isinstance(options, _selection.NotFound)
+                else "the router redirects it"
             )
-            fix = (
-                "serve it with the same CORS route class (a route without a policy answers "
-                "as APIRoute does), or use install(app, default=...), which answers "
-                "preflights before routing"
-            )
-        paths = "" if _covers(pick.info, info) else f" for paths such as {sample}"
+            what = where
+            fix = "declare the route before the mount, or use install(app, default=...)"
+        covering = by_route.get(id(getattr(options, "route", None)))
+        paths = (
+            ""
+            if covering is not None and _covers(covering, info)
+            else f" for paths such as {sample}"
+        )
         return Finding(
             _ERROR,
             "shadowed-preflight",
             info.label(),
             f"its preflights{paths} never reach cors_routes: {what}, so it answers them "
             f"itself and this route's policy is never asked: {fix}",
+        )
+    if not reached and elsewhere is not None:
+        other, method, sample = elsewhere
+        pick = by_route.get(id(other))
+        name = f"{pick.label()} ({pick.name})" if pick is not None else repr(other)
+        return Finding(
+            _ERROR,
+            "shadowed-route",
+            info.label(),
+            f"{name} serves {method} {sample} before it, preflights included, so this "
+            "route is never reached: declare it first, or drop the other route",
         )
     return None
 

@@ -74,6 +74,8 @@ def create_app(origins: str | None = None) -> FastAPI:
     browser_app = CORSPolicy(
         allow_origins=[origin.strip() for origin in listed.split(",") if origin.strip()],
         allow_credentials=True,
+        # As install()'s default, an unset allow_methods would mean GET (as CORSMiddleware)
+        allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["X-Order-Id"],
     )

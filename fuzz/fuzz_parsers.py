@@ -30,7 +30,7 @@ from typing import Any
 import idna
 
 from cors_routes import CORSPolicy
-from cors_routes._dispatch import RouteCORS
+from cors_routes._dispatch import RouteCORS, method_is_token, preflight_asked, send_refusal
 from cors_routes._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, add_vary, parse_request_headers
 from cors_routes._origins import (
     MAX_ORIGIN_LENGTH,
@@ -192,7 +192,7 @@ def _preflight(
     async def send(message: dict) -> None:
         sent.append(message)
 
-    calls = _calls_run(lambda: _run(route.handle(scope, None, send)))  # type: ignore[arg-type]
+    calls = _calls_run(lambda: _run(_answer(route, scope, send)))
     assert calls <= MAX_DECISION_CALLS, (calls, len(origin), len(method), len(requested))
     start = sent[0]
     headers: list[tuple[bytes, bytes]] = start["headers"]
@@ -210,6 +210,17 @@ def _preflight(
         assert start["status"] == 403
         assert not any(key.startswith(b"access-control-") for key, _ in headers), headers
     return headers
+
+
+async def _answer(route: RouteCORS, scope: dict[str, Any], send: Any) -> None:
+    """What a CORS route (and install()'s router entry) does with a preflight: a method
+    that is no short token is refused before anything else, then the policy answers."""
+    asked = preflight_asked(scope)
+    assert asked is not None
+    if not method_is_token(asked[1]):
+        await send_refusal(send)
+        return
+    await route.answer_preflight(scope, send, asked)
 
 
 def _run(coroutine: Any) -> None:

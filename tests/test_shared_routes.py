@@ -126,8 +126,14 @@ def test_a_starlette_route_shared_by_two_installed_apps_answers_with_each_defaul
         return PlainTextResponse("items")
 
     shared = Route("/items", items, methods=["GET", "PUT"])
-    first = install(Starlette(routes=[shared]), default=CORSPolicy(allow_origins=[APP], allow_methods=["GET", "PUT"]))
-    second = install(Starlette(routes=[shared]), default=CORSPolicy(allow_origins=[ADMIN], allow_methods=["GET", "PUT"]))
+    first = install(
+        Starlette(routes=[shared]),
+        default=CORSPolicy(allow_origins=[APP], allow_methods=["GET", "PUT"]),
+    )
+    second = install(
+        Starlette(routes=[shared]),
+        default=CORSPolicy(allow_origins=[ADMIN], allow_methods=["GET", "PUT"]),
+    )
     one, two = TestClient(first), TestClient(second)
     for _ in range(2):
         for method in ("GET", "PUT"):

@@ -149,7 +149,9 @@ def test_fastapi_request_without_origin_connects():
 )
 def test_fastapi_disallowed_origin_is_refused_before_dependencies(origin):
     ran: list[str] = []
-    assert_raw_refused(install(fastapi_app(ran)), "/ws/lobby", [(b"origin", origin.encode("utf-8"))])
+    assert_raw_refused(
+        install(fastapi_app(ran)), "/ws/lobby", [(b"origin", origin.encode("utf-8"))]
+    )
     assert ran == []
 
 
@@ -382,7 +384,9 @@ def test_fastapi_add_websocket_route_uses_the_starlette_path():
 
 
 def test_refusal_without_denial_extension_closes_before_accept():
-    sent = raw_handshake(install(starlette_app()), "/ws", [(b"origin", b"https://evil.example")], False)
+    sent = raw_handshake(
+        install(starlette_app()), "/ws", [(b"origin", b"https://evil.example")], False
+    )
     assert [m["type"] for m in sent] == ["websocket.close"]
     assert sent[0]["code"] == 1008
 

@@ -1,7 +1,8 @@
 """Chromium opens WebSockets to a @cors endpoint from an allowed and a disallowed origin.
 
 Browsers apply no CORS to WebSockets; this proves the server-side Origin check is what
-stops the cross-site page, on a real server (uvicorn) through ``include_router``.
+stops the cross-site page, on a real server (uvicorn) through ``include_router`` and a
+mounted Starlette app, under ``install()``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
-from cors_routes import CORSRoute, cors
+from cors_routes import CORSRoute, cors, install
 
 OPEN_SOCKET = """
 async (url) => await new Promise((resolve) => {
@@ -54,6 +55,7 @@ def build_apps(allowed_origin: str, ran: list[str]) -> tuple[FastAPI, Starlette]
 
     starlette = Starlette(routes=[WebSocketRoute("/feed", starlette_feed)])
     app.mount("/plain", starlette)
+    install(app)  # the handshake's Origin is checked by install(), before the app runs
     return app, starlette
 
 

@@ -281,7 +281,12 @@ def build_installed(ports: dict[str, int]) -> FastAPI:
     app.mount("/static", opaque)
     install(
         app,
-        default=CORSPolicy(allow_origins=[page], allow_credentials=True, allow_headers=["*"]),
+        default=CORSPolicy(
+            allow_origins=[page],
+            allow_credentials=True,
+            allow_headers=["*"],
+            allow_methods=["*"],
+        ),
     )
     late = APIRouter()
 
