@@ -48,7 +48,7 @@ from ._route_mixin import CORSRouteMixin, XCors
 from ._served_methods import served_methods
 from .decorators import OPTED_OUT, marker, register
 from .exceptions import CORSConfigError
-from .policy import CORSPolicy
+from .policy import CORS_MIDDLEWARE_METHODS, CORSPolicy
 
 logger = logging.getLogger("cors_routes")
 
@@ -186,10 +186,14 @@ class Installation:
         self.default = default
         self.x_cors = x_cors
         self.lint_pending = lint
+        # The default stands in for CORSMiddleware: an unset allow_methods means the
+        # middleware's ("GET",) there, not the route's own methods (an endpoint's own
+        # policy keeps those), so the migration grants no method the middleware refused.
+        self._serving_default = None if default is None else _as_middleware_default(default)
         self.default_cors = (
             None
-            if default is None
-            else RouteCORS(default, None, "(no route's own: the install() default)")
+            if self._serving_default is None
+            else RouteCORS(self._serving_default, None, "(no route's own: the install() default)")
         )
         self._shared: dict[tuple[CORSPolicy, frozenset[str] | None], RouteCORS] = {}
         self.decisions: dict[int, RouteCORS | None] = {}
@@ -219,7 +223,7 @@ class Installation:
                 entry.decision = self.default_cors
                 return
             declared = entry.declared
-            policy = self.policy_of(declared)
+            policy = self._policy_of(declared, self._serving_default)
             methods = _entry_methods(entry)
             entry.decision = None if policy is None else self._route_cors(policy, methods, entry)
             endpoint = getattr(declared, "endpoint", None)
@@ -239,18 +243,22 @@ class Installation:
 
     def policy_of(self, route: Any) -> CORSPolicy | None:
         """The effective policy of ``route`` under this installation."""
+        return self._policy_of(route, self.default)
+
+    @staticmethod
+    def _policy_of(route: Any, default: CORSPolicy | None) -> CORSPolicy | None:
         if isinstance(route, CORSRouteMixin):
             if route.cors is not None:
                 return route.cors.policy
             if route.cors_opted_out:
                 return None
-            return self.default
+            return default
         found = marker(getattr(route, "endpoint", None))
         if found is OPTED_OUT:
             return None
         if isinstance(found, CORSPolicy):
             return found
-        return self.default
+        return default
 
     def _route_cors(
         self, policy: CORSPolicy, methods: frozenset[str] | None, entry: index.Entry
@@ -333,6 +341,14 @@ class Installation:
             _startup.lint_once(self.app)
         except Exception:  # the lint must never break a request
             logger.warning("the CORS lint failed on this app", exc_info=True)
+
+
+def _as_middleware_default(default: CORSPolicy) -> CORSPolicy:
+    """``default`` as the routes it covers serve it: with allow_methods unset, the methods
+    ``allowed_methods_for(..., unset=CORS_MIDDLEWARE_METHODS)`` grants, written out."""
+    if default.allow_methods is not None:
+        return default
+    return default.replace(allow_methods=CORS_MIDDLEWARE_METHODS)
 
 
 class _Refused:

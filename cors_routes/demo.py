@@ -58,6 +58,8 @@ def policies(page_origin: str) -> dict[str, CORSPolicy]:
         "browser_app": CORSPolicy(
             allow_origins=[page_origin],
             allow_credentials=True,
+            # the app's default: unset would mean ["GET"], as in CORSMiddleware
+            allow_methods=["GET", "POST"],
             allow_headers=["Authorization"],
             expose_headers=["X-Order-Id"],
         ),
@@ -154,6 +156,8 @@ def describe(policy: CORSPolicy | None) -> str:
     parts = [f"allow_origins={list(policy.allow_origins)!r}"]
     if policy.allow_credentials:
         parts.append("allow_credentials=True")
+    if policy.allow_methods is not None:
+        parts.append(f"allow_methods={list(policy.allow_methods)!r}")
     if policy.allow_headers:
         parts.append(f"allow_headers={list(policy.allow_headers)!r}")
     if policy.expose_headers:

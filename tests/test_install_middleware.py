@@ -82,7 +82,8 @@ def rewriting_app() -> FastAPI:
         return {"admin": name}
 
     app.add_middleware(Rewrite)
-    return install(app, default=CORSPolicy(allow_origins=[SHOP]))
+    # allow_methods unset would mean ("GET",) in the default, as in CORSMiddleware
+    return install(app, default=CORSPolicy(allow_origins=[SHOP], allow_methods=["POST"]))
 
 
 def test_a_rewritten_path_is_answered_by_the_route_that_serves_it():
@@ -123,7 +124,10 @@ def guarded_app() -> FastAPI:
     return install(
         app,
         default=CORSPolicy(
-            allow_origins=[SHOP], allow_credentials=True, allow_headers=["Authorization"]
+            allow_origins=[SHOP],
+            allow_credentials=True,
+            allow_methods=["POST"],
+            allow_headers=["Authorization"],
         ),
     )
 
@@ -160,7 +164,7 @@ def test_a_middleware_that_raises_on_a_preflight_still_gets_the_policys_answer()
         return {}
 
     app.add_middleware(BreaksOnOptions)
-    install(app, default=CORSPolicy(allow_origins=[SHOP]))
+    install(app, default=CORSPolicy(allow_origins=[SHOP], allow_methods=["PUT"]))
     client = TestClient(app, raise_server_exceptions=False)
     answer = preflight(client, "/items", SHOP, "PUT")
     assert answer.status_code == 204

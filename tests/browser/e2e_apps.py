@@ -281,7 +281,9 @@ def build_installed(ports: dict[str, int]) -> FastAPI:
     app.mount("/static", opaque)
     install(
         app,
-        default=CORSPolicy(allow_origins=[page], allow_credentials=True, allow_headers=["*"]),
+        default=CORSPolicy(
+            allow_origins=[page], allow_credentials=True, allow_methods=["*"], allow_headers=["*"]
+        ),
     )
     late = APIRouter()
 
