@@ -163,7 +163,7 @@ def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         for info in routes:
             cors: Any = None
             if info.policy is not None:
-                cors = cors_extension(info.policy, info.methods)
+                cors = cors_extension(info.policy, info.methods, unset_methods=info.unset_methods)
             elif info.opted_out:
                 cors = "opted out"
             elif info.ignored_policy is not None:

@@ -14,11 +14,18 @@ from .policy import CORSPolicy
 
 
 def cors_extension(
-    policy: CORSPolicy, route_methods: Iterable[str] | None, with_origins: bool = True
+    policy: CORSPolicy,
+    route_methods: Iterable[str] | None,
+    with_origins: bool = True,
+    *,
+    unset_methods: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """The ``x-cors`` value for one operation; ``with_origins=False`` leaves out which
-    origins are allowed (``allowOrigins``, ``allowOriginRegex``)."""
-    methods = policy.allowed_methods_for(None if route_methods is None else set(route_methods))
+    origins are allowed (``allowOrigins``, ``allowOriginRegex``). ``unset_methods``: what
+    an unset ``allow_methods`` means there (``CORSPolicy.allowed_methods_for``)."""
+    methods = policy.allowed_methods_for(
+        None if route_methods is None else set(route_methods), unset=unset_methods
+    )
     extension: dict[str, Any] = {}
     if with_origins:
         extension["allowOrigins"] = list(policy.allow_origins)

@@ -20,7 +20,7 @@ from ._installation import Installation, installation_of
 from ._route_mixin import CORSRouteMixin
 from ._served_methods import served_methods
 from .decorators import OPTED_OUT, marker
-from .policy import CORSPolicy
+from .policy import CORS_MIDDLEWARE_METHODS, CORSPolicy
 
 # Where a route's policy comes from (the ``source`` of a RouteInfo).
 FROM_DECORATOR = "@cors"
@@ -91,12 +91,18 @@ class RouteInfo:
         methods = "any method" if self.methods is None else self.method_list
         return f"{methods} {self.path}"
 
+    @property
+    def unset_methods(self) -> tuple[str, ...] | None:
+        """What an unset ``allow_methods`` means here: CORSMiddleware's ``GET`` under
+        ``install()``'s default, which replaces the middleware; else None, the route's own."""
+        return CORS_MIDDLEWARE_METHODS if self.source == FROM_INSTALL else None
+
     def allowed_methods(self) -> frozenset[str] | None:
         """The methods a preflight can be granted for (None: any), with the policy's limits."""
         if self.policy is None:
             return frozenset()
         # A class endpoint receives every method, but only its handlers' are served.
-        return self.policy.allowed_methods_for(served_methods(self.route))
+        return self.policy.allowed_methods_for(served_methods(self.route), unset=self.unset_methods)
 
     def serves(self, method: str) -> bool:
         return self.kind != "websocket" and (self.methods is None or method in self.methods)
@@ -219,7 +225,9 @@ def _policy(
             return None, OPTED_OUT_SOURCE if _opted_out(route, found) else "", False
         if isinstance(found, CORSPolicy) and policy is found:
             return policy, FROM_DECORATOR, False
-        if isinstance(route, CORSRouteMixin) and policy is not installation.default:
+        # By where it comes from, not by identity: a route class may name the default's
+        # very policy object, and it is then the route class's (the route's own methods).
+        if isinstance(route, CORSRouteMixin) and route.cors is not None:
             return policy, FROM_ROUTE_CLASS, False
         return policy, FROM_INSTALL, False
     if isinstance(route, CORSRouteMixin):
