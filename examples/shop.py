@@ -74,6 +74,7 @@ def create_app(origins: str | None = None) -> FastAPI:
     browser_app = CORSPolicy(
         allow_origins=[origin.strip() for origin in listed.split(",") if origin.strip()],
         allow_credentials=True,
+        allow_methods=["GET", "POST"],  # unset, the default would grant GET only, as CORSMiddleware
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["X-Order-Id"],
     )
