@@ -224,7 +224,7 @@ def _route_row(info: Any) -> list[str]:
         route_class,
         info.source,
         ", ".join(origins) or "(none)",
-        "*" if allowed is None else ", ".join(sorted(allowed)),
+        "*" if allowed is None else ", ".join(sorted(allowed)) or "(none)",
         ", ".join(policy.allow_headers) or "(safelisted)",
         "yes" if policy.allow_credentials else "no",
         str(policy.max_age),

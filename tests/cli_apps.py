@@ -271,6 +271,11 @@ async def library_item(item_id: int) -> int:
     return item_id
 
 
+@_library.post("/library-orders")
+async def library_order() -> str:
+    return "ordered"
+
+
 @_library.get("/special")
 @cors(allow_origins=[SHOP])
 async def special() -> str:

@@ -259,6 +259,7 @@ def test_the_source_column_says_where_each_policy_comes_from_under_install():
     # the default's unset allow_methods is CORSMiddleware's GET, whatever else a route serves
     assert table["/items/{item_id}"][1] == "DELETE, GET"
     assert table["/items/{item_id}"][5] == "GET"
+    assert table["/library-orders"][5] == "(none)"  # POST only: no preflight is granted
     assert table["/special"][3:5] == ["@cors", "https://shop.example"]
     assert table["/internal"][3:5] == ["no_cors", "opted out"]
     assert table["/docs"][3] == "install default"
