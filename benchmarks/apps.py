@@ -42,10 +42,13 @@ class Policy:
     expose: Sequence[str] = ("x-total",)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def cors_policy(self) -> CORSPolicy:
+    def cors_policy(self, methods: Sequence[str] | None = None) -> CORSPolicy:
+        """``methods``: allow_methods (None: unset, the route's own on an endpoint's policy;
+        install()'s default, like CORSMiddleware, reads unset as GET only)."""
         return CORSPolicy(
             allow_origins=list(self.origins),
             allow_credentials=self.credentials,
+            allow_methods=None if methods is None else list(methods),
             allow_headers=list(self.headers),
             expose_headers=list(self.expose),
         )
@@ -140,8 +143,8 @@ def build(
         if _install is None:
             raise RuntimeError("this cors_routes has no install()")
         # The same table of plain APIRoutes as NONE; every route gets the default policy,
-        # except /plain (@no_cors).
-        _install(app, default=policy.cors_policy())
+        # except /plain (@no_cors). The methods are the middleware's, as in the migration.
+        _install(app, default=policy.cors_policy(methods))
     return app
 
 

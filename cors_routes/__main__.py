@@ -163,7 +163,7 @@ def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         for info in routes:
             cors: Any = None
             if info.policy is not None:
-                cors = cors_extension(info.policy, info.methods)
+                cors = cors_extension(info.policy, info.methods, unset_methods=info.unset_methods)
             elif info.opted_out:
                 cors = "opted out"
             elif info.ignored_policy is not None:
@@ -224,7 +224,7 @@ def _route_row(info: Any) -> list[str]:
         route_class,
         info.source,
         ", ".join(origins) or "(none)",
-        "*" if allowed is None else ", ".join(sorted(allowed)),
+        "*" if allowed is None else ", ".join(sorted(allowed)) or "(none)",
         ", ".join(policy.allow_headers) or "(safelisted)",
         "yes" if policy.allow_credentials else "no",
         str(policy.max_age),

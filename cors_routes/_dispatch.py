@@ -175,14 +175,8 @@ class RouteCORS:
         self.policy = policy
         self.route_name = route_name
         self._route_handle = route_handle
-        if policy.allow_methods is None and unset_methods is not None:
-            # install()'s default, as CORSMiddleware: an unset allow_methods means GET.
-            unset = frozenset(unset_methods)
-            allowed: frozenset[str] | None = (
-                unset if route_methods is None else unset & frozenset(route_methods)
-            )
-        else:
-            allowed = policy.allowed_methods_for(route_methods)
+        # unset_methods: what an unset allow_methods means here (install()'s default: GET).
+        allowed = policy.allowed_methods_for(route_methods, unset=unset_methods)
         self._allowed_methods = (
             None if allowed is None else {method: method.encode("latin-1") for method in allowed}
         )

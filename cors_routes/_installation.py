@@ -52,7 +52,7 @@ from ._route_mixin import XCors
 from ._served_methods import served_methods
 from .decorators import register
 from .exceptions import CORSConfigError
-from .policy import CORSPolicy
+from .policy import CORS_MIDDLEWARE_METHODS, CORSPolicy
 
 logger = logging.getLogger("cors_routes")
 
@@ -65,8 +65,6 @@ ROUTED_KEY = "cors_routes.routed"
 PREFLIGHT_KEY = "cors_routes.preflight"
 OWNER_KEY = "cors_routes.owner"
 _MAX_REDIRECT_HOPS = 4
-# What an unset allow_methods means on install()'s default: GET, as CORSMiddleware.
-_MIDDLEWARE_METHODS = ("GET",)
 _MAX_REMEMBERED_ROUTES = 10_000
 
 _installations: weakref.WeakKeyDictionary[Any, Installation] = weakref.WeakKeyDictionary()
@@ -185,7 +183,7 @@ class Installation:
                 default,
                 None,
                 "(no route's own: the install() default)",
-                unset_methods=_MIDDLEWARE_METHODS,
+                unset_methods=CORS_MIDDLEWARE_METHODS,
             )
         )
         self._shared: dict[tuple[CORSPolicy, frozenset[str] | None, bool], RouteCORS] = {}
@@ -232,7 +230,7 @@ class Installation:
                 policy,
                 methods,
                 name,
-                unset_methods=_MIDDLEWARE_METHODS if from_default else None,
+                unset_methods=CORS_MIDDLEWARE_METHODS if from_default else None,
             )
         return shared
 
@@ -246,8 +244,7 @@ class Installation:
                 continue
             policy, source = policy_of(walked.declared, self.default, installed=True)
             methods = served_methods(walked.declared)
-            if policy is not None and source == FROM_INSTALL and policy.allow_methods is None:
-                methods = frozenset(_MIDDLEWARE_METHODS) & (methods or frozenset({"GET"}))
+            unset = CORS_MIDDLEWARE_METHODS if source == FROM_INSTALL else None
             holders = {id(walked.declared): walked.declared, id(walked.route): walked.route}
             for holder in holders.values():
                 if not hasattr(holder, "openapi_extra"):
@@ -255,7 +252,12 @@ class Installation:
                 extra = dict(holder.openapi_extra or {})
                 extra.pop("x-cors", None)
                 if policy is not None:
-                    extra = with_cors_extension(extra, policy, methods, self.x_cors) or {}
+                    extra = (
+                        with_cors_extension(
+                            extra, policy, methods, self.x_cors, unset_methods=unset
+                        )
+                        or {}
+                    )
                 new = extra or None
                 if new != holder.openapi_extra:
                     holder.openapi_extra = new

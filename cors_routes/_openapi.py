@@ -14,11 +14,18 @@ from .policy import CORSPolicy
 
 
 def cors_extension(
-    policy: CORSPolicy, route_methods: Iterable[str] | None, with_origins: bool = True
+    policy: CORSPolicy,
+    route_methods: Iterable[str] | None,
+    with_origins: bool = True,
+    *,
+    unset_methods: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """The ``x-cors`` value for one operation; ``with_origins=False`` leaves out which
-    origins are allowed (``allowOrigins``, ``allowOriginRegex``)."""
-    methods = policy.allowed_methods_for(None if route_methods is None else set(route_methods))
+    origins are allowed (``allowOrigins``, ``allowOriginRegex``). ``unset_methods``: what
+    an unset ``allow_methods`` means there (``CORSPolicy.allowed_methods_for``)."""
+    methods = policy.allowed_methods_for(
+        None if route_methods is None else set(route_methods), unset=unset_methods
+    )
     extension: dict[str, Any] = {}
     if with_origins:
         extension["allowOrigins"] = list(policy.allow_origins)
@@ -44,11 +51,15 @@ def with_cors_extension(
     policy: CORSPolicy,
     route_methods: Iterable[str] | None,
     x_cors: bool | str = True,
+    *,
+    unset_methods: Iterable[str] | None = None,
 ) -> dict[str, Any] | None:
     """``openapi_extra`` with ``x-cors`` added (unless ``x_cors`` is False); the user's own
     keys are kept (and win). ``x_cors="without-origins"`` publishes the policy without the
     allowed origins, which may name internal hosts."""
     if x_cors is False:
         return openapi_extra
-    extension = cors_extension(policy, route_methods, with_origins=x_cors is True)
+    extension = cors_extension(
+        policy, route_methods, with_origins=x_cors is True, unset_methods=unset_methods
+    )
     return {"x-cors": extension, **(openapi_extra or {})}

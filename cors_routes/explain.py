@@ -297,7 +297,16 @@ async def policy_reason(
         allowed = route.allowed_methods()
         if allowed is not None and fetch.method not in allowed:
             listed = ", ".join(sorted(allowed)) or "no method"
-            return f"method {fetch.method} is not allowed: {where} allows {listed} (allow_methods)"
+            reason = (
+                f"method {fetch.method} is not allowed: {where} allows {listed} (allow_methods)"
+            )
+            if policy.allow_methods is None and route.unset_methods is not None:
+                reason += (
+                    f"; allow_methods is unset in install()'s default, which means "
+                    f"{', '.join(route.unset_methods)} as in CORSMiddleware: list the methods, "
+                    "e.g. allow_methods=['*'] for every method a route serves"
+                )
+            return reason
         for name in fetch.unsafe_header_names:
             if not policy.allowed_request_headers([name]):
                 listed = ", ".join(policy.allow_headers) or "no other header"

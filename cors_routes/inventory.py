@@ -25,7 +25,7 @@ from ._precedence import (
 )
 from ._served_methods import served_methods
 from .decorators import marker
-from .policy import CORSPolicy
+from .policy import CORS_MIDDLEWARE_METHODS, CORSPolicy
 
 # The route inventory behind the diagnostics: nothing here is public API; from outside it is
 # `cors-routes routes APP` (docs/diagnostics.md).
@@ -97,12 +97,18 @@ class RouteInfo:
         methods = "any method" if self.methods is None else self.method_list
         return f"{methods} {self.path}"
 
+    @property
+    def unset_methods(self) -> tuple[str, ...] | None:
+        """What an unset ``allow_methods`` means here: CORSMiddleware's ``GET`` under
+        ``install()``'s default, which replaces the middleware; else None, the route's own."""
+        return CORS_MIDDLEWARE_METHODS if self.source == FROM_INSTALL else None
+
     def allowed_methods(self) -> frozenset[str] | None:
         """The methods a preflight can be granted for (None: any), with the policy's limits."""
         if self.policy is None:
             return frozenset()
         # A class endpoint receives every method, but only its handlers' are served.
-        return self.policy.allowed_methods_for(served_methods(self.route))
+        return self.policy.allowed_methods_for(served_methods(self.route), unset=self.unset_methods)
 
     def serves(self, method: str) -> bool:
         return self.kind != "websocket" and (self.methods is None or method in self.methods)

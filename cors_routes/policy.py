@@ -51,6 +51,10 @@ _FIELDS = (
 
 ANY_ORIGIN = b"*"
 
+# What ``allow_methods`` left unset means to Starlette's CORSMiddleware, and so to the policy
+# that replaces it, ``install()``'s default: ``allowed_methods_for(..., unset=...)``.
+CORS_MIDDLEWARE_METHODS = ("GET",)
+
 
 class _Keep(enum.Enum):
     """The default of every ``CORSPolicy.replace`` option: keep the policy's value."""
@@ -217,16 +221,33 @@ class CORSPolicy:
             return None
         return origin if result is True else None
 
-    def allowed_methods_for(self, route_methods: Iterable[str] | None) -> frozenset[str] | None:
+    def allowed_methods_for(
+        self, route_methods: Iterable[str] | None, *, unset: Iterable[str] | None = None
+    ) -> frozenset[str] | None:
         """The methods a preflight may be granted for on a route serving ``route_methods``.
 
         A route's own methods bound everything: "*" never grants a method it does not serve.
         None means "any method" (a route that serves every method and a policy that agrees).
+
+        ``unset`` is what an unset ``allow_methods`` means here; None: the route's own
+        methods, right for an endpoint's own policy (``@cors``, a route class's
+        ``cors_policy``), written for that endpoint. ``install()``'s default stands in for
+        ``CORSMiddleware`` and passes ``CORS_MIDDLEWARE_METHODS`` (the middleware's
+        ``("GET",)``), so that moving the middleware's arguments over grants no method the
+        middleware refused. It is bounded by the route's methods all the same, and ignored
+        when ``allow_methods`` is set.
         """
+        limit = self._methods
+        if unset is not None and self.allow_methods is None:
+            problems: list[str] = []
+            methods = _methods(unset, problems)
+            if problems:
+                raise CORSConfigError([f"allowed_methods_for(unset=...): {p}" for p in problems])
+            limit = None if ANY in methods else frozenset(methods)
         if route_methods is None:
-            return self._methods
+            return limit
         served = frozenset(route_methods)
-        return served if self._methods is None else served & self._methods
+        return served if limit is None else served & limit
 
     def allowed_request_headers(self, names: list[str]) -> bool:
         # issuperset loops in C: a long Access-Control-Request-Headers costs little more.

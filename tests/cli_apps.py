@@ -266,6 +266,16 @@ async def library_items() -> list[int]:
     return []
 
 
+@_library.api_route("/items/{item_id}", methods=["GET", "DELETE"])
+async def library_item(item_id: int) -> int:
+    return item_id
+
+
+@_library.post("/library-orders")
+async def library_order() -> str:
+    return "ordered"
+
+
 @_library.get("/special")
 @cors(allow_origins=[SHOP])
 async def special() -> str:

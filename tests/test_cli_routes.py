@@ -256,6 +256,10 @@ def test_the_source_column_says_where_each_policy_comes_from_under_install():
     assert result.returncode == 0, result.stderr
     table = rows(result.stdout)
     assert table["/items"][3:5] == ["install default", "https://app.example"]
+    # the default's unset allow_methods is CORSMiddleware's GET, whatever else a route serves
+    assert table["/items/{item_id}"][1] == "DELETE, GET"
+    assert table["/items/{item_id}"][5] == "GET"
+    assert table["/library-orders"][5] == "(none)"  # POST only: no preflight is granted
     assert table["/special"][3:5] == ["@cors", "https://shop.example"]
     assert table["/internal"][3:5] == ["no_cors", "opted out"]
     assert table["/docs"][3] == "install default"
@@ -263,6 +267,7 @@ def test_the_source_column_says_where_each_policy_comes_from_under_install():
         e["path"]: e for e in json.loads(run("routes", "tests.cli_apps:installed", "--json").stdout)
     }
     assert entries["/items"]["source"] == "install default"
+    assert entries["/items/{item_id}"]["cors"]["allowMethods"] == ["GET"]
     assert entries["/internal"]["source"] == "no_cors"
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from cors_routes import CORSPolicy, CORSRoute, cors, install
 from cors_routes.explain import explain
+from cors_routes.inventory import iter_routes
 
 APP = "https://app.example"
 
@@ -68,3 +69,56 @@ def test_with_install_the_same_slash_redirect_is_followed():
     result = explain(app, origin=APP, method="GET", path="/items/")
     assert result.allowed, result.reason
     assert any("307 redirect" in note for note in result.notes)
+
+
+def test_an_unset_allow_methods_means_get_in_the_default_and_the_routes_own_elsewhere():
+    # install()'s default replaces CORSMiddleware, whose unset allow_methods is ("GET",);
+    # the same policy object given by an endpoint or a route class is theirs: its routes'
+    # methods. explain and the routes listing say what the preflights do.
+    default = CORSPolicy(allow_origins=[APP])
+
+    class DefaultRoute(CORSRoute):
+        cors_policy = default
+
+    app = FastAPI()
+
+    @app.api_route("/items/{item_id}", methods=["GET", "DELETE"])
+    def item(item_id: int):
+        return {}
+
+    @app.delete("/own/{item_id}")
+    @cors(default)
+    def delete_own(item_id: int):
+        return {}
+
+    classed = APIRouter(route_class=DefaultRoute)
+
+    @classed.delete("/classed/{item_id}")
+    def delete_classed(item_id: int):
+        return {}
+
+    app.include_router(classed)
+    install(app, default=default)
+
+    refused = explain(app, origin=APP, method="DELETE", path="/items/1")
+    assert not refused.allowed
+    assert refused.reason.startswith(
+        "method DELETE is not allowed: the policy on DELETE /items/{item_id} allows GET"
+    )
+    assert "unset in install()'s default, which means GET as in CORSMiddleware" in refused.reason
+    for path in ("/own/1", "/classed/1"):
+        assert explain(app, origin=APP, method="DELETE", path=path).allowed, path
+
+    listed = {info.path: info for info in iter_routes(app) if info.kind == "http"}
+    assert (listed["/items/{item_id}"].source, listed["/items/{item_id}"].allowed_methods()) == (
+        "install default",
+        {"GET"},
+    )
+    assert (listed["/own/{item_id}"].source, listed["/own/{item_id}"].allowed_methods()) == (
+        "@cors",
+        {"DELETE"},
+    )
+    assert (
+        listed["/classed/{item_id}"].source,
+        listed["/classed/{item_id}"].allowed_methods(),
+    ) == ("route-class default", {"DELETE"})
