@@ -19,7 +19,7 @@ from typing import Any
 from starlette.convertors import CONVERTOR_TYPES
 
 from . import _selection
-from ._precedence import honours_policies
+from ._precedence import FROM_INSTALL, honours_policies
 from ._selection import Partial, Served
 from .inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from .policy import CORSPolicy
@@ -120,6 +120,7 @@ def check_app(app: Any, *, call_async_predicates: bool = True) -> list[Finding]:
             *_cors_middleware(app, routes),
             *_ignored_policies(routes),
             *_uncovered_routes(app, routes),
+            *_hidden_routes(routes),
             *_shadowed_preflights(app, routes),
             *_slash_redirects(routes),
             *_suspicious_policies(routes, call_async_predicates),
@@ -174,6 +175,38 @@ def _ignored_policies(routes: list[RouteInfo]) -> Iterator[Finding]:
             f"{info.name} has a @cors policy but its route class {info.route_class} does not "
             f"honour it, so it answers without CORS headers: {fix}",
         )
+
+
+# -- routes behind a mount's own middleware ------------------------------------------------------
+
+
+def _hidden_routes(routes: list[RouteInfo]) -> Iterator[Finding]:
+    """Under install(), a mount whose own middleware stands before its routes (which may
+    rewrite the path) hides which route serves: its preflights are granted only by a policy
+    every route in there shares, so a route whose policy differs cannot be reached."""
+    mounts = [info for info in routes if info.kind == "mount" and info.installed]
+    for mount in mounts:
+        inside = [
+            info
+            for info in routes
+            if info.kind == "http" and info.hidden and mount.path in info.mount_paths
+        ]
+        policies = {id(info.policy): info.policy for info in inside}
+        if len(policies) <= 1:
+            continue
+        for info in inside:
+            if info.source == FROM_INSTALL:
+                continue
+            yield Finding(
+                _ERROR,
+                "hidden-route",
+                info.label(),
+                f"middleware inside {mount.label()} stands before this route and may rewrite "
+                "the path, so install() cannot tell which route a preflight there is for: "
+                "preflights into the mount are refused and its responses get no CORS, because "
+                "its routes have different policies. Call install() on the mounted app itself, "
+                "or move the middleware out of the mount",
+            )
 
 
 # -- routes without CORS in an app that has CORS routes ------------------------------------------

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cors_routes import CORSPolicy, StarletteCORSRoute, cors, install, no_cors
+from cors_routes.lint import check_app
 
 APP = "https://app.example"
 PARTNER = "https://partner.example"
@@ -238,6 +239,11 @@ def test_a_path_a_mounted_middleware_rewrites_is_answered_for_where_it_goes(kind
     # into the mount is granted (the lint says why), not even the catch-all's own.
     assert client.get("/m/elsewhere").text == "anything"
     assert not_granted(preflight(client, "/m/elsewhere", PARTNER, "POST"))
+    hidden = [f for f in check_app(app) if f.code == "hidden-route"]
+    assert hidden and hidden[0].severity == "error"
+    assert {"GET, HEAD, POST /m/closed/x", "GET, HEAD, POST /m/{path:path}"} <= set(
+        hidden[0].places
+    )
     # /m/open/x reaches the @no_cors route.
     assert client.get("/m/open/x").text == "closed"
     for origin in (PARTNER, APP):
