@@ -282,6 +282,20 @@ def _pattern_base_problem(quoted: str, base: str) -> str | None:
             "(Public Suffix List): anyone can register a name under it. Name a registrable "
             f"domain under it, like 'https://*.yourapp.{base}', or list the origins"
         )
+    below = public_suffixes_under(base)
+    if below:
+        example = min(below, key=_simplest).replace("*", "x")
+        count = (
+            f"{len(below)} public suffixes under {base!r}, such as {example!r}"
+            if len(below) > 1
+            else f"a public suffix under {base!r}: {example!r}"
+        )
+        return (
+            f"origin pattern {quoted} would match sites anyone can register: the Public "
+            f"Suffix List has {count}. List the exact "
+            f"origins you trust, like 'https://yourname.{example}', or use a base below the "
+            f"suffixes, like 'https://*.yourname.{example}'"
+        )
     return None
 
 
@@ -291,6 +305,58 @@ def _public_suffix_list() -> PublicSuffixList:
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList()
+
+
+def public_suffixes_under(domain: str) -> tuple[str, ...]:
+    """The rules of the Public Suffix List strictly under ``domain`` (ASCII, a wildcard rule
+    with its ``*``), empty for most domains. ``amazonaws.com`` is no public suffix, but
+    ``s3.amazonaws.com`` and hundreds more under it are: a pattern over it matches them."""
+    return _suffixes_under().get(domain, ())
+
+
+def _simplest(rule: str) -> tuple[bool, int, str]:
+    return "*" in rule, rule.count("."), rule
+
+
+@functools.cache
+def _suffixes_under() -> dict[str, tuple[str, ...]]:
+    """Every domain of two labels or more that has rules of the list under it, with them.
+
+    Built once, so that a pattern costs one lookup. Read from the file the
+    ``publicsuffixlist`` package parses (it offers no way to list its rules). A one-label
+    domain is left out: a pattern over a top-level domain is refused before it is asked.
+    Exception rules (``!city.kobe.jp``) are left out too: the list's own lint requires the
+    wildcard rule above each (``*.kobe.jp``), which has the same ancestors, and the name an
+    exception names is registrable, no suffix.
+    """
+    import publicsuffixlist
+
+    under: dict[str, list[str]] = {}
+    with open(publicsuffixlist.PSLFILE, encoding="utf-8") as source:
+        for line in source:
+            rule = line.split(maxsplit=1)[0].lower() if line.strip() else ""
+            if not rule or rule.startswith(("//", "!")):
+                continue
+            ascii_rule = _ascii_rule(rule)
+            if ascii_rule is None:
+                continue
+            labels = ascii_rule.split(".")
+            for start in range(1, len(labels) - 1):
+                under.setdefault(".".join(labels[start:]), []).append(ascii_rule)
+    return {domain: tuple(rules) for domain, rules in under.items()}
+
+
+def _ascii_rule(rule: str) -> str | None:
+    """A rule in the form a pattern's base takes (UTS #46), or None if idna refuses it: then
+    no base, converted the same way, can be it or above it."""
+    if rule.isascii():
+        return rule
+    wildcard = "*." if rule.startswith("*.") else ""
+    try:
+        encoded = idna.encode(rule[len(wildcard) :], uts46=True, transitional=False)
+    except UnicodeError:  # idna.IDNAError is one
+        return None
+    return wildcard + encoded.decode("ascii")
 
 
 def _ipv4_problem(quoted: str, scheme: str, host: str, suffix: str) -> str | None:
