@@ -276,7 +276,7 @@ def _pattern_base_problem(quoted: str, base: str) -> str | None:
             f"origin pattern {quoted} would match every site under the top-level domain "
             f"{base!r}: name a registrable domain, like 'https://*.example.com'"
         )
-    if _public_suffix_list().is_public(base):
+    if is_public_suffix(base):
         return (
             f"origin pattern {quoted} would match every site under {base!r}, a public suffix "
             "(Public Suffix List): anyone can register a name under it. Name a registrable "
@@ -284,7 +284,7 @@ def _pattern_base_problem(quoted: str, base: str) -> str | None:
         )
     below = public_suffixes_under(base)
     if below:
-        example = min(below, key=_simplest).replace("*", "x")
+        example = below[0].replace("*", "x")
         count = (
             f"{len(below)} public suffixes under {base!r}, such as {example!r}"
             if len(below) > 1
@@ -307,10 +307,17 @@ def _public_suffix_list() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+def is_public_suffix(domain: str) -> bool:
+    """Whether anyone can register a name directly under ``domain`` (a top-level domain the
+    list does not know counts as one)."""
+    return _public_suffix_list().is_public(domain)
+
+
 def public_suffixes_under(domain: str) -> tuple[str, ...]:
     """The rules of the Public Suffix List strictly under ``domain`` (ASCII, a wildcard rule
-    with its ``*``), empty for most domains. ``amazonaws.com`` is no public suffix, but
-    ``s3.amazonaws.com`` and hundreds more under it are: a pattern over it matches them."""
+    with its ``*``), simplest first, empty for most domains. ``amazonaws.com`` is no public
+    suffix, but ``s3.amazonaws.com`` and hundreds more under it are: a pattern over it
+    matches them."""
     return _suffixes_under().get(domain, ())
 
 
@@ -343,7 +350,7 @@ def _suffixes_under() -> dict[str, tuple[str, ...]]:
             labels = ascii_rule.split(".")
             for start in range(1, len(labels) - 1):
                 under.setdefault(".".join(labels[start:]), []).append(ascii_rule)
-    return {domain: tuple(rules) for domain, rules in under.items()}
+    return {domain: tuple(sorted(rules, key=_simplest)) for domain, rules in under.items()}
 
 
 def _ascii_rule(rule: str) -> str | None:
