@@ -108,6 +108,8 @@ class CORSPolicy:
         allow_private_network: bool = False,
     ) -> None:
         problems: list[str] = []
+        if isinstance(allow_origin_regex, str) and allow_origin_regex == "":
+            allow_origin_regex = None  # what an unset setting gives: no regex, not a regex of ""
         origins = _origins(allow_origins, problems)
         regex = _regex(allow_origin_regex, problems)
         if allow_origin_func is not None and not callable(allow_origin_func):

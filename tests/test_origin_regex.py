@@ -1,5 +1,5 @@
 """``allow_origin_regex`` that accepts sites nobody vetted: refused with credentials, a lint
-warning without them (issue 14, item 12).
+warning without them (issue 14, item 12); an empty regex means none (issue 16, item 10).
 
 A regex that accepts any host of a scheme is ``*``; one that accepts a name under a public
 suffix (``vercel.app``, ``s3.amazonaws.com``) accepts sites anyone can register. With
@@ -168,3 +168,19 @@ def test_a_regex_naming_own_deployments_serves_them_with_credentials():
     assert ok.headers["access-control-allow-credentials"] == "true"
     refused = client.get("/me", headers={"Origin": "https://attacker.vercel.app"})
     assert "access-control-allow-origin" not in refused.headers
+
+
+# -- an empty regex is no regex ----------------------------------------------------------------
+
+
+def test_empty_regex_means_none():
+    policy = CORSPolicy(allow_origin_regex="")
+    assert policy.allow_origin_regex is None
+    assert policy == CORSPolicy()
+    assert repr(policy) == "CORSPolicy()"
+    assert CORSPolicy(allow_origins=["https://a.example"], allow_origin_regex="") == CORSPolicy(
+        allow_origins=["https://a.example"]
+    )
+    assert CORSPolicy(allow_origin_regex=r"https://a\.example").replace(
+        allow_origin_regex=""
+    ) == CORSPolicy(allow_origin_regex=None)
