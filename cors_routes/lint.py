@@ -556,6 +556,15 @@ def policy_findings(policy: CORSPolicy, where: str = "policy") -> list[Finding]:
 
 def _policy_findings(policy: CORSPolicy, where: str, call_async: bool) -> Iterator[Finding]:
     regex = policy.allow_origin_regex
+    if not policy.allow_origins and regex is None and policy.allow_origin_func is None:
+        # A warning, not an error: an empty policy is also how "same-origin only" is written.
+        yield Finding(
+            WARNING,
+            "allows-no-origin",
+            where,
+            "allows no origin: every cross-origin request is refused; set allow_origins (is "
+            "an environment variable unset?)",
+        )
     if regex is not None:
         position = unescaped_dot(regex)
         if position is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
@@ -299,3 +300,18 @@ async def _include_at_startup(app: FastAPI) -> AsyncIterator[None]:
 
 starting = FastAPI(openapi_url=None, lifespan=_include_at_startup)
 install(starting, default=CORSPolicy(allow_origins=["https://app.example"]))
+
+
+# -- origins read from a setting that is not set: no origin at all ------------------------------
+
+_UNSET = os.environ.get("CORS_ROUTES_TESTS_NEVER_SET", "")
+unset_origins = FastAPI(openapi_url=None)
+install(
+    unset_origins,
+    default=CORSPolicy(allow_origins=[o.strip() for o in _UNSET.split(",") if o.strip()]),
+)
+
+
+@unset_origins.get("/items")
+async def unset_items() -> list[int]:
+    return []
