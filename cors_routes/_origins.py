@@ -103,6 +103,12 @@ def parse_configured_origin(entry: object) -> ParsedOrigin | str:
     else:
         entry = str(entry)  # a str subclass is stored as a plain str
     quoted = repr(entry)
+    if not entry.strip():
+        return (
+            f"origin {quoted} is empty (is an environment variable unset?): remove it; a "
+            "comma-separated setting is read with [o.strip() for o in value.split(',') if "
+            "o.strip()], which gives [] when it is empty (a policy that allows no origin)"
+        )
     several = several_origins_hint(entry)
     if several is not None:
         return (

@@ -324,6 +324,12 @@ def _as_list(value: object, name: str, problems: list[str]) -> list[Any]:
 
 def _origins(value: Iterable[str | OriginURL], problems: list[str]) -> list[ParsedOrigin | str]:
     result: list[ParsedOrigin | str] = []
+    if isinstance(value, str) and not value.strip():
+        problems.append(
+            f"allow_origins={value!r} is an empty string, not a list (is an environment "
+            "variable unset?): write allow_origins=[] to allow no origin, or list the origins"
+        )
+        return result
     several = several_origins_hint(value) if isinstance(value, str) else None
     if several is not None:
         problems.append(
