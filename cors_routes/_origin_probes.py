@@ -23,7 +23,9 @@ from ._origins import is_public_suffix, public_suffixes_under
 # both hosts of a pair on one scheme (and port) accepts any such host there.
 _UNRELATED_HOSTS = (
     ("zq7x4-cors-routes-probe.invalid", "k9w2m-unrelated-probe.example.net"),
-    ("203.0.113.7", "198.51.100.23"),  # IPv4 addresses of the documentation ranges
+    # Global IPv4 addresses: a rule that accepts a private network's (ipaddress counts the
+    # documentation ranges as private) is no rule for any site.
+    ("23.45.67.89", "141.101.90.12"),
 )
 _PORTS = ("", ":8666")
 _SCHEMES = ("https", "http")

@@ -4,6 +4,8 @@ that decides is not."""
 
 from __future__ import annotations
 
+from ipaddress import ip_address
+
 import pytest
 
 from cors_routes import CORSPolicy
@@ -14,13 +16,21 @@ def any_origin(policy: CORSPolicy) -> list[str]:
     return [f.message for f in policy_findings(policy) if f.code == "credentials-any-origin"]
 
 
+def host(origin: str) -> str:
+    return origin.split("://")[-1].split(":")[0]
+
+
 def test_predicate_accepting_any_ip_address_host():
     (message,) = any_origin(
-        CORSPolicy(
-            allow_origin_func=lambda o: o.split("://")[-1][:1].isdigit(), allow_credentials=True
-        )
+        CORSPolicy(allow_origin_func=lambda o: host(o)[:1].isdigit(), allow_credentials=True)
     )
-    assert "accepts any origin with an IP address (it accepts https://203.0.113.7" in message
+    assert "accepts any origin with an IP address (it accepts https://23.45.67.89" in message
+    # a private network's addresses are not any site's
+    private = CORSPolicy(
+        allow_origin_func=lambda o: host(o)[:1].isdigit() and ip_address(host(o)).is_private,
+        allow_credentials=True,
+    )
+    assert any_origin(private) == []
 
 
 def test_predicate_accepting_any_https_origin():
