@@ -10,7 +10,16 @@ from _cli import run
 from fastapi import FastAPI
 
 from cors_routes import CORSPolicy, CORSRoute, cors, install
-from cors_routes.lint import check_app, policy_findings
+from cors_routes.lint import Finding, check_app
+
+
+def policy_findings(policy: CORSPolicy) -> list[Finding]:
+    """The lint's findings about ``policy``, as the default of an app with one route."""
+    app = FastAPI(openapi_url=None)
+    install(app, default=policy)
+    app.add_api_route("/items", lambda: [], methods=["GET"])
+    return check_app(app)
+
 
 MESSAGE = (
     "allows no origin: every cross-origin request is refused; set allow_origins (is an "

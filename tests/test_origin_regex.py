@@ -13,8 +13,16 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from starlette.testclient import TestClient
 
-from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors
-from cors_routes.lint import policy_findings
+from cors_routes import CORSConfigError, CORSPolicy, CORSRoute, cors, install
+from cors_routes.lint import Finding, check_app
+
+
+def policy_findings(policy: CORSPolicy) -> list[Finding]:
+    """The lint's findings about ``policy``, as the default of an app with one route."""
+    app = FastAPI(openapi_url=None)
+    install(app, default=policy)
+    app.add_api_route("/items", lambda: [], methods=["GET"])
+    return check_app(app)
 
 
 def refusal(regex: str) -> str:
