@@ -5,7 +5,8 @@
   check APP     the CORS lint (exit 1 on errors)
 
 APP is module:attribute, as for uvicorn (main:app); with --factory, APP names a function
-that builds the application and is called with no arguments. Exit code 2 is a usage error.
+that builds the application and is called with no arguments. Exit code 2: a usage error, or
+an application that cannot be imported, built or started (its start-up, or lifespan, failed).
 
 Start-up lint: the first request a CORS route serves runs the same lint as `check` and
 reports its findings as warnings (to the cors_routes logger when warnings are errors); set
@@ -45,12 +46,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cors-routes: error: {doing} {args.app} failed (above)", file=sys.stderr)
         return USAGE_ERROR
     out = sys.stdout
-    if args.command == "explain":
-        return _explain(app, args, out, parser)  # it runs the app's lifespan itself
-    command = _routes if args.command == "routes" else _check
-    if not args.lifespan:
-        return command(app, args, out)
-    return _with_lifespan(app, lambda: command(app, args, out))
+    from ._asgi import StartupFailed
+
+    try:
+        if args.command == "explain":
+            return _explain(app, args, out, parser)  # it runs the app's lifespan itself
+        command = _routes if args.command == "routes" else _check
+        if not args.lifespan:
+            return command(app, args, out)
+        return _with_lifespan(app, lambda: command(app, args, out))
+    except StartupFailed as error:
+        # Not 1, which says "blocked" or "errors found": nothing was asked of the app.
+        _startup_failed(error.message, args.command)
+        return USAGE_ERROR
+
+
+def _startup_failed(message: str, command: str) -> None:
+    """Say on stderr that the app's start-up failed, with what the app said."""
+    if command == "explain":
+        hint = "explain runs it as a server would: give it the settings or services it needs"
+    else:
+        hint = "without --lifespan, the routes declared before start-up are read"
+    message = message.rstrip()
+    if "\n" in message:  # a traceback (Starlette sends one): shown as it is, then the verdict
+        print(message, file=sys.stderr)
+        print(f"cors-routes: error: the app's start-up failed (above); {hint}", file=sys.stderr)
+    else:
+        said = f": {message}" if message else " (it gave no reason)"
+        print(f"cors-routes: error: the app's start-up failed{said}; {hint}", file=sys.stderr)
 
 
 def _with_lifespan(app: Any, run: Any) -> int:
@@ -97,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Run one request in-process the way a browser sends it (preflight first "
         "if the browser would send one) and print the browser's verdict and the reason. "
         "The endpoint runs: point it at a test or staging configuration. "
-        "Exit code 0: allowed; 1: blocked; 2: usage error.",
+        "Exit code 0: allowed; 1: blocked; 2: usage error, or the app failed to load or "
+        "start.",
     )
     _app_arguments(explain)
     explain.add_argument(
@@ -126,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the CORS lint; exit 1 on errors",
         description="Run the CORS lint. A finding that is the same for several routes is "
         "reported once, naming them all. Exit code 0: no error; 1: errors (or warnings, "
-        "with --strict); 2: usage error.",
+        "with --strict); 2: usage error, or the app failed to load or start.",
     )
     _app_arguments(check)
     _lifespan_argument(check)
@@ -155,7 +179,7 @@ def _app_arguments(command: argparse.ArgumentParser) -> None:
 def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from ._openapi import cors_extension
     from ._terminal import Style, table
-    from .inventory import iter_routes
+    from ._inventory import iter_routes
 
     routes = iter_routes(app)
     if args.json:
@@ -236,7 +260,7 @@ def _route_row(info: Any) -> list[str]:
 
 def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from ._terminal import Style
-    from .inventory import iter_routes
+    from ._inventory import iter_routes
     from .lint import _ERROR, check_app
 
     findings = check_app(app)

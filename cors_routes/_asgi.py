@@ -31,9 +31,21 @@ class Exchange:
     error: str | None = None
 
 
+class StartupFailed(RuntimeError):
+    """The app said its start-up failed (``lifespan.startup.failed``); ``message`` is what it
+    said (Starlette sends the exception's traceback)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"the app's start-up failed: {message}")
+        self.message = message
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Run the app's start-up before and its shutdown after the block, if it has a lifespan."""
+    """Run the app's start-up before and its shutdown after the block, if it has a lifespan.
+
+    Raises :class:`StartupFailed` if the start-up fails.
+    """
     to_app: asyncio.Queue[Message] = asyncio.Queue()
     from_app: asyncio.Queue[Message] = asyncio.Queue()
     scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
@@ -47,9 +59,9 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     task = asyncio.create_task(run())
     await to_app.put({"type": "lifespan.startup"})
     started = await from_app.get()
-    if started["type"] == "lifespan.startup.failed":
-        raise RuntimeError(f"the app's start-up failed: {started.get('message', '')}")
     try:
+        if started["type"] == "lifespan.startup.failed":
+            raise StartupFailed(str(started.get("message", "")))
         yield
     finally:
         if started["type"] == "lifespan.startup.complete":

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from .inventory import unwrap
+from ._inventory import unwrap
 
 
 class AppLoadError(Exception):

@@ -103,6 +103,12 @@ def parse_configured_origin(entry: object) -> ParsedOrigin | str:
     else:
         entry = str(entry)  # a str subclass is stored as a plain str
     quoted = repr(entry)
+    if not entry.strip():
+        return (
+            f"origin {quoted} is empty (is an environment variable unset?): remove it; a "
+            "comma-separated setting is read with [o.strip() for o in value.split(',') if "
+            "o.strip()], which gives [] when it is empty (a policy that allows no origin)"
+        )
     several = several_origins_hint(entry)
     if several is not None:
         return (
@@ -276,11 +282,25 @@ def _pattern_base_problem(quoted: str, base: str) -> str | None:
             f"origin pattern {quoted} would match every site under the top-level domain "
             f"{base!r}: name a registrable domain, like 'https://*.example.com'"
         )
-    if _public_suffix_list().is_public(base):
+    if is_public_suffix(base):
         return (
             f"origin pattern {quoted} would match every site under {base!r}, a public suffix "
             "(Public Suffix List): anyone can register a name under it. Name a registrable "
             f"domain under it, like 'https://*.yourapp.{base}', or list the origins"
+        )
+    below = public_suffixes_under(base)
+    if below:
+        example = below[0].replace("*", "x")
+        count = (
+            f"{len(below)} public suffixes under {base!r}, such as {example!r}"
+            if len(below) > 1
+            else f"a public suffix under {base!r}: {example!r}"
+        )
+        return (
+            f"origin pattern {quoted} would match sites anyone can register: the Public "
+            f"Suffix List has {count}. List the exact "
+            f"origins you trust, like 'https://yourname.{example}', or use a base below the "
+            f"suffixes, like 'https://*.yourname.{example}'"
         )
     return None
 
@@ -291,6 +311,65 @@ def _public_suffix_list() -> PublicSuffixList:
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList()
+
+
+def is_public_suffix(domain: str) -> bool:
+    """Whether anyone can register a name directly under ``domain`` (a top-level domain the
+    list does not know counts as one)."""
+    return _public_suffix_list().is_public(domain)
+
+
+def public_suffixes_under(domain: str) -> tuple[str, ...]:
+    """The rules of the Public Suffix List strictly under ``domain`` (ASCII, a wildcard rule
+    with its ``*``), simplest first, empty for most domains. ``amazonaws.com`` is no public
+    suffix, but ``s3.amazonaws.com`` and hundreds more under it are: a pattern over it
+    matches them."""
+    return _suffixes_under().get(domain, ())
+
+
+def _simplest(rule: str) -> tuple[bool, int, str]:
+    return "*" in rule, rule.count("."), rule
+
+
+@functools.cache
+def _suffixes_under() -> dict[str, tuple[str, ...]]:
+    """Every domain of two labels or more that has rules of the list under it, with them.
+
+    Built once, so that a pattern costs one lookup. Read from the file the
+    ``publicsuffixlist`` package parses (it offers no way to list its rules). A one-label
+    domain is left out: a pattern over a top-level domain is refused before it is asked.
+    Exception rules (``!city.kobe.jp``) are left out too: the list's own lint requires the
+    wildcard rule above each (``*.kobe.jp``), which has the same ancestors, and the name an
+    exception names is registrable, no suffix.
+    """
+    import publicsuffixlist
+
+    under: dict[str, list[str]] = {}
+    with open(publicsuffixlist.PSLFILE, encoding="utf-8") as source:
+        for line in source:
+            rule = line.split(maxsplit=1)[0].lower() if line.strip() else ""
+            if not rule or rule.startswith(("//", "!")):
+                continue
+            ascii_rule = _ascii_rule(rule)
+            if ascii_rule is None:
+                continue
+            labels = ascii_rule.split(".")
+            for start in range(1, len(labels) - 1):
+                under.setdefault(".".join(labels[start:]), []).append(ascii_rule)
+    return {domain: tuple(sorted(rules, key=_simplest)) for domain, rules in under.items()}
+
+
+def _ascii_rule(rule: str) -> str | None:
+    """A rule in the form a pattern's base takes (UTS #46), or None if idna refuses it: then
+    no base, converted the same way, can be it or above it."""
+    if rule.isascii():
+        return rule
+    wildcard = "*." if rule.startswith("*.") else ""
+    try:
+        encoded = idna.encode(rule[len(wildcard) :], uts46=True, transitional=False)
+    except UnicodeError:  # idna.IDNAError is one
+        return None
+    return wildcard + encoded.decode("ascii")
 
 
 def _ipv4_problem(quoted: str, scheme: str, host: str, suffix: str) -> str | None:

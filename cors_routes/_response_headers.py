@@ -5,7 +5,7 @@ own (left over from hand-written CORS) would otherwise send a second
 ``Access-Control-Allow-Origin`` line, and browsers fail a response with two. ``Vary`` is
 merged into the endpoint's own, never duplicated.
 
-The common case costs one set lookup per header of the app and one list concatenation:
+The common case costs a length lookup per header of the app and one list concatenation:
 this runs for every response.
 """
 
@@ -30,13 +30,15 @@ _NAMES = (
     "access-control-expose-headers",
     "access-control-max-age",
 )
-# The names that send a response down the careful path, in the spellings apps use: lower
-# case (Starlette and every ASGI framework write them so), Title-Case and UPPER CASE.
-_WATCHED = frozenset(
-    spelling.encode()
-    for name in _NAMES
-    for spelling in (name, "-".join(part.capitalize() for part in name.split("-")), name.upper())
-)
+# The names that send a response down the careful path, lower case. Header names are
+# case-insensitive, and an endpoint may write "Access-control-allow-origin": every spelling
+# must be caught, or it reaches a refused origin, or doubles an allowed one's header.
+_WATCHED = frozenset(name.encode() for name in _NAMES)
+# Only a name of one of these lengths is lowered to be looked up: most are not (content-type,
+# content-length), and a length costs less than a lower-case copy. Counted by valgrind for
+# FastAPI's two headers: 90 instructions more than looking the names up as sent, where
+# lowering every name costs 590 (eight headers with date and etag: 2,000 against 3,700).
+_WATCHED_LENGTHS = frozenset(len(name) for name in _NAMES)
 
 
 def cors_start_message(message: Message, extra: list[tuple[bytes, bytes]]) -> Message | None:
@@ -49,7 +51,7 @@ def cors_start_message(message: Message, extra: list[tuple[bytes, bytes]]) -> Me
     """
     raw = message.get("headers", ())
     for key, _ in raw:
-        if key in _WATCHED:
+        if len(key) in _WATCHED_LENGTHS and key.lower() in _WATCHED:
             return None
     start = dict(message)
     start["headers"] = (raw if type(raw) is list else list(raw)) + extra

@@ -18,10 +18,10 @@ from typing import Any
 
 from starlette.convertors import CONVERTOR_TYPES
 
-from . import _selection
+from . import _origin_probes, _selection
 from ._precedence import FROM_INSTALL, honours_policies
 from ._selection import Partial, Served
-from .inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
+from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from .policy import CORSPolicy
 
 __all__ = ["CORSLintWarning", "Finding", "check_app"]
@@ -29,11 +29,6 @@ __all__ = ["CORSLintWarning", "Finding", "check_app"]
 _ERROR = "error"
 _WARNING = "warning"
 
-# Hosts no sane policy allows, unrelated to each other: a policy with credentials that
-# allows two of them on one scheme (and port) allows every site on the web with it.
-_PROBE_HOSTS = ("zq7x4-cors-routes-probe.invalid", "k9w2m-unrelated-probe.example.net")
-_PROBE_PORTS = ("", ":8666")
-_PROBE_SCHEMES = ("https", "http")
 # Values a path parameter can take that more than one convertor accepts (str takes all but
 # the ones with a slash, path all of them, int "1", float "1" and "1.5", uuid the UUID): a
 # concrete path two templates share is a combination of these.
@@ -641,6 +636,15 @@ def _lint_policy(policy: CORSPolicy, where: str = "policy") -> list[Finding]:
 
 def _policy_findings(policy: CORSPolicy, where: str, call_async: bool) -> Iterator[Finding]:
     regex = policy.allow_origin_regex
+    if not policy.allow_origins and regex is None and policy.allow_origin_func is None:
+        # A warning, not an error: an empty policy is also how "same-origin only" is written.
+        yield Finding(
+            _WARNING,
+            "allows-no-origin",
+            where,
+            "allows no origin: every cross-origin request is refused; set allow_origins (is "
+            "an environment variable unset?)",
+        )
     if regex is not None:
         position = _unescaped_dot(regex)
         if position is not None:
@@ -661,39 +665,68 @@ def _policy_findings(policy: CORSPolicy, where: str, call_async: bool) -> Iterat
                 "sandboxed iframe, file: page and data: URL sends: tighten the pattern (e.g. "
                 "require a scheme: 'https://...')",
             )
+        if not policy.allow_credentials:  # with credentials, CORSPolicy refuses these
+            yield from _open_regex(regex, where)
     if policy.allow_credentials:
         finding = _any_origin(policy, where, call_async)
         if finding is not None:
             yield finding
 
 
+def _open_regex(regex: str, where: str) -> Iterator[Finding]:
+    """A regex (without credentials) that accepts any site of a scheme, or names anyone can
+    register under a public suffix: legal for public data, rarely what was meant."""
+    compiled = re.compile(regex)
+
+    def accepts(origin: str) -> bool:
+        return compiled.fullmatch(origin) is not None
+
+    anywhere = _origin_probes.any_host(accepts)
+    if anywhere is not None:
+        first, second = anywhere.accepted
+        yield Finding(
+            _WARNING,
+            "regex-any-origin",
+            where,
+            f"allow_origin_regex {regex!r} accepts {anywhere.which()} (it accepts {first} "
+            f"and {second}): every site can read these responses, as with "
+            "allow_origins=['*'] (which says so, and lets caches share one response). Fine "
+            "for a public API; otherwise match only your own origins. With "
+            "allow_credentials=True it is refused",
+        )
+        return
+    found = _origin_probes.public_suffix_origin(regex, accepts)
+    if found is not None:
+        origin, suffix = found
+        yield Finding(
+            _WARNING,
+            "regex-public-suffix",
+            where,
+            f"allow_origin_regex {regex!r} accepts {origin}, a made-up name under {suffix!r}, "
+            "a public suffix (Public Suffix List): anyone can register a site there that "
+            "reads these responses. Fine for public data; otherwise match only your own "
+            "names. With allow_credentials=True it is refused",
+        )
+
+
 def _any_origin(policy: CORSPolicy, where: str, call_async: bool) -> Finding | None:
     """credentials-any-origin: the policy accepts two unrelated made-up hosts on one scheme
     (and port), so it accepts any site of that scheme."""
-    open_schemes: list[str] = []
-    accepted: list[str] = []
-    for scheme in _PROBE_SCHEMES:
-        for port in _PROBE_PORTS:
-            probes = [f"{scheme}://{host}{port}" for host in _PROBE_HOSTS]
-            if all(_allows(policy, origin, call_async) for origin in probes):
-                open_schemes.append(scheme)
-                accepted = accepted or probes
-                break
-    if not open_schemes:
+    anywhere = _origin_probes.any_host(lambda origin: _allows(policy, origin, call_async))
+    if anywhere is None:
         return None
+    first, second = anywhere.accepted
     mechanism = (
         "allow_origin_func"
-        if policy.allow_origin_func is not None
-        and policy.origin_value(accepted[0].encode()) is None
+        if policy.allow_origin_func is not None and policy.origin_value(first.encode()) is None
         else "allow_origin_regex"
     )
-    which = "any origin" if len(open_schemes) > 1 else f"any {open_schemes[0]} origin"
     return Finding(
         _ERROR,
         "credentials-any-origin",
         where,
-        f"allow_credentials=True with an {mechanism} that accepts {which} (it accepts "
-        f"{accepted[0]} and {accepted[1]}): every such site on the web can make credentialed "
+        f"allow_credentials=True with an {mechanism} that accepts {anywhere.which()} (it "
+        f"accepts {first} and {second}): every such site on the web can make credentialed "
         "requests as your users. Accept only your own origins",
     )
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NoReturn
 
-from . import _fetch, _headers
+from . import _fetch, _headers, _origin_probes
 from ._callables import is_async_callable
 from ._origins import (
     ANY,
@@ -114,6 +114,8 @@ class CORSPolicy:
         allow_private_network: bool = False,
     ) -> None:
         problems: list[str] = []
+        if isinstance(allow_origin_regex, str) and allow_origin_regex == "":
+            allow_origin_regex = None  # what an unset setting gives: no regex, not a regex of ""
         origins = _origins(allow_origins, problems)
         regex = _regex(allow_origin_regex, problems)
         if allow_origin_func is not None and not callable(allow_origin_func):
@@ -144,6 +146,10 @@ class CORSPolicy:
                     "instead, e.g. allow_origins=['https://app.example'], or keep '*' with "
                     "allow_credentials=False for a public API that needs no cookies"
                 )
+            if regex is not None and allow_origin_regex is not None:
+                problem = _regex_with_credentials(allow_origin_regex, regex)
+                if problem is not None:
+                    problems.append(problem)
             if ANY in exposed:
                 problems.append(
                     "expose_headers=['*'] does not work with allow_credentials=True "
@@ -341,6 +347,12 @@ def _as_list(value: object, name: str, problems: list[str]) -> list[Any]:
 
 def _origins(value: Iterable[str | OriginURL], problems: list[str]) -> list[ParsedOrigin | str]:
     result: list[ParsedOrigin | str] = []
+    if isinstance(value, str) and not value.strip():
+        problems.append(
+            f"allow_origins={value!r} is an empty string, not a list (is an environment "
+            "variable unset?): write allow_origins=[] to allow no origin, or list the origins"
+        )
+        return result
     several = several_origins_hint(value) if isinstance(value, str) else None
     if several is not None:
         problems.append(
@@ -371,6 +383,46 @@ def _regex(value: str | None, problems: list[str]) -> re.Pattern[str] | None:
     except re.error as error:
         problems.append(f"allow_origin_regex={value!r} is not a valid regular expression: {error}")
         return None
+
+
+def _regex_with_credentials(text: str, regex: re.Pattern[str]) -> str | None:
+    """What is wrong with ``regex`` as the origins that may send credentials, if anything:
+    asked about made-up origins, it accepts any site, ``null``, or names anyone can register.
+    """
+
+    def accepts(origin: str) -> bool:
+        return regex.fullmatch(origin) is not None
+
+    option = f"allow_origin_regex={text!r} with allow_credentials=True"
+    anywhere = _origin_probes.any_host(accepts)
+    if anywhere is not None:
+        first, second = anywhere.accepted
+        return (
+            f"{option} accepts {anywhere.which()} (it accepts {first} and {second}), as "
+            "allow_origins=['*'] would: every such site on the web could make credentialed "
+            "requests as your users. Match only your own origins, like "
+            r"r'https://app\.example\.com' or r'https://[a-z0-9-]+\.example\.com', or keep "
+            "the regex with allow_credentials=False for a public API that needs no cookies"
+        )
+    if accepts(NULL):
+        return (
+            f"{option} matches the origin 'null', which every sandboxed iframe, file: page and "
+            "data: URL sends, so any site could make credentialed requests as your users from "
+            "one: require a scheme, like r'https://...'. If you really mean it, opt in on its "
+            "own with allow_origin_func=lambda origin: origin == 'null'"
+        )
+    found = _origin_probes.public_suffix_origin(text, accepts)
+    if found is not None:
+        origin, suffix = found
+        yours = "myapp." + suffix.replace("*", "x")
+        escaped = yours.replace(".", "\\.")
+        return (
+            f"{option} accepts {origin}, a made-up name under {suffix!r}, a public suffix "
+            "(Public Suffix List): anyone can register a name there and make credentialed "
+            f"requests as your users. Match only your own names, like r'https://{escaped}', "
+            f"or list the origins: allow_origins=['https://{yours}']"
+        )
+    return None
 
 
 def _methods(value: Iterable[str], problems: list[str]) -> tuple[str, ...]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -309,3 +311,62 @@ async def _include_at_startup(app: FastAPI) -> AsyncIterator[None]:
 
 starting = FastAPI(openapi_url=None, lifespan=_include_at_startup)
 install(starting, default=CORSPolicy(allow_origins=["https://app.example"]))
+
+
+# -- origins read from a setting that is not set: no origin at all ------------------------------
+
+_UNSET = os.environ.get("CORS_ROUTES_TESTS_NEVER_SET", "")
+unset_origins = FastAPI(openapi_url=None)
+install(
+    unset_origins,
+    default=CORSPolicy(allow_origins=[o.strip() for o in _UNSET.split(",") if o.strip()]),
+)
+
+
+@unset_origins.get("/items")
+async def unset_items() -> list[int]:
+    return []
+
+
+# -- an app whose start-up fails -----------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _database_down(app: FastAPI) -> AsyncIterator[None]:
+    raise RuntimeError("cannot reach the database at db.internal:5432")
+    yield
+
+
+failing_startup = FastAPI(openapi_url=None, lifespan=_database_down)
+install(failing_startup, default=CORSPolicy(allow_origins=[SHOP]))
+
+
+@failing_startup.get("/items")
+async def failing_items() -> list[int]:
+    return []
+
+
+class _RefuseStartup:
+    """An ASGI middleware that says the start-up failed, with a message of its own."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no licence key"})
+
+
+_unlicensed = FastAPI(openapi_url=None)
+install(_unlicensed, default=CORSPolicy(allow_origins=[SHOP]))
+
+
+@_unlicensed.get("/items")
+async def unlicensed_items() -> list[int]:
+    return []
+
+
+refusing_startup = _RefuseStartup(_unlicensed)

@@ -47,6 +47,10 @@ INVALID = [
     ({"allow_origins": "https://a.com"}, "is a string, not a list", "['https://a.com']"),
     ({"allow_origins": [42]}, "is not a string", "'https://app.example'"),
     ({"allow_origins": 42}, "is not a list", "allow_origins=[...]"),
+    # what an unset setting gives, read without filtering out the empty entries
+    ({"allow_origins": [""]}, "origin '' is empty (is an environment variable", "if o.strip()]"),
+    ({"allow_origins": ["https://a.com", " "]}, "origin ' ' is empty", "gives [] when it is"),
+    ({"allow_origins": ""}, "is an empty string, not a list", "allow_origins=[] to allow no"),
     ({"allow_origin_regex": "https://(a"}, "not a valid regular expression", "missing )"),
     ({"allow_origin_regex": 5}, "is not a string", "pass a pattern"),
     ({"allow_origin_func": "yes"}, "is not callable", "pass a function"),

@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from cors_routes import CORSPolicy, CORSRoute, cors, install
 from cors_routes.explain import explain
-from cors_routes.inventory import iter_routes
+from cors_routes._inventory import iter_routes
 
 APP = "https://app.example"
 

@@ -63,6 +63,7 @@ LAYERS: dict[str, int] = {
     "_fetch": CORE,
     "_headers": CORE,
     "_origins": CORE,
+    "_origin_probes": CORE,
     "_callables": CORE,
     "policy": CORE,
     # 1 decision: per request; starlette, never fastapi
@@ -87,7 +88,7 @@ LAYERS: dict[str, int] = {
     "__init__": INTEGRATION,
     # 4 diagnostics and demo: the top
     "lint": DIAGNOSTICS,
-    "inventory": DIAGNOSTICS,
+    "_inventory": DIAGNOSTICS,
     "explain": DIAGNOSTICS,
     "browser": DIAGNOSTICS,
     "_startup": DIAGNOSTICS,

@@ -215,8 +215,7 @@ def test_credentials_with_anything_goes():
         f.code
         for f in _lint_policy(CORSPolicy(allow_origin_func=async_yes, allow_credentials=True))
     ] == ["credentials-any-origin"]
-    regex = _lint_policy(CORSPolicy(allow_origin_regex=r"https?://.*", allow_credentials=True))
-    assert "credentials-any-origin" in [f.code for f in regex]
+    # a regex that accepts any site is refused with credentials (tests/test_origin_regex.py)
     # without credentials, or with a predicate that decides: nothing
     assert _lint_policy(CORSPolicy(allow_origin_func=lambda o: True)) == []
     assert (

@@ -207,18 +207,60 @@ def test_pattern_under_a_registrable_domain_is_accepted(pattern):
     assert origins(CORSPolicy(allow_origins=[pattern])) == (pattern,)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "base", "example"),
+    [
+        # hundreds of suffixes (s3.amazonaws.com, ...) under a domain that is none itself
+        ("https://*.amazonaws.com", "amazonaws.com", "s3-1.amazonaws.com"),
+        ("https://*.core.windows.net", "core.windows.net", "blob.core.windows.net"),
+        ("https://*.Windows.Net", "windows.net", "servicebus.windows.net"),
+        # only a wildcard rule (*.private.repost.aws) under it
+        ("https://*.repost.aws", "repost.aws", "x.private.repost.aws"),
+    ],
+)
+def test_pattern_above_public_suffixes_is_refused(pattern, base, example):
+    message = refusal(pattern)
+    assert "would match sites anyone can register: the Public Suffix List has" in message
+    assert f"under {base!r}" in message and repr(example) in message
+    assert f"List the exact origins you trust, like 'https://yourname.{example}'" in message
+    assert f"use a base below the suffixes, like 'https://*.yourname.{example}'" in message
+
+
+def test_pattern_above_public_suffixes_grants_nothing_to_a_bucket():
+    # the point of the refusal: anyone can create attacker.s3.amazonaws.com
+    with pytest.raises(CORSConfigError):
+        CORSPolicy(allow_origins=["https://*.amazonaws.com"], allow_credentials=True)
+    below = CORSPolicy(allow_origins=["https://*.mybucket.s3.amazonaws.com"])
+    assert below.origin_value(b"https://www.mybucket.s3.amazonaws.com") is not None
+    assert below.origin_value(b"https://attacker.s3.amazonaws.com") is None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "https://*.example.com",
+        "https://*.app.example.com",
+        "https://*.mybucket.s3.amazonaws.com",  # below the suffix s3.amazonaws.com
+        "https://*.yourname.blob.core.windows.net",
+    ],
+)
+def test_pattern_with_no_public_suffix_under_it_is_accepted(pattern):
+    assert origins(CORSPolicy(allow_origins=[pattern])) == (pattern,)
+
+
 def test_the_public_suffix_list_is_loaded_lazily_and_once():
     script = """
 import sys
 import cors_routes
 from cors_routes import CORSPolicy
-from cors_routes._origins import _public_suffix_list
+from cors_routes._origins import _public_suffix_list, _suffixes_under
 CORSPolicy(allow_origins=["https://app.example", "http://127.0.0.1:8000"])
 assert "publicsuffixlist" not in sys.modules, "loaded before any pattern"
 CORSPolicy(allow_origins=["https://*.a.example"])
 assert "publicsuffixlist" in sys.modules
 CORSPolicy(allow_origins=["https://*.b.example", "https://*.c.example"])
 assert _public_suffix_list.cache_info().misses == 1, _public_suffix_list.cache_info()
+assert _suffixes_under.cache_info().misses == 1, _suffixes_under.cache_info()
 print("ok")
 """
     result = subprocess.run(

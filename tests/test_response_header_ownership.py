@@ -56,6 +56,53 @@ def test_the_endpoints_own_cors_headers_are_replaced_and_said_once(mode, caplog)
     assert len(said) == 1 and "/legacy" in said[0].getMessage()
 
 
+def mixed_case_app(mode: str, origin: str, credentials: str, vary: str) -> FastAPI:
+    """An endpoint whose leftover CORS headers are spelled in neither lower, Title nor UPPER
+    case (header names are case-insensitive; Starlette lowers only what it builds)."""
+    app = FastAPI()
+    if mode == "route class":
+        app.router.route_class = CORSRoute
+
+    @app.get("/legacy")
+    @cors(POLICY)
+    def legacy():
+        response = JSONResponse({"ok": True})
+        response.raw_headers += [
+            (origin.encode(), b"*"),
+            (credentials.encode(), b"true"),
+            (vary.encode(), b"Accept-Encoding"),
+        ]
+        return response
+
+    if mode == "install":
+        install(app)
+    return app
+
+
+@pytest.mark.parametrize("mode", ["route class", "install"])
+@pytest.mark.parametrize(
+    ("origin", "credentials", "vary"),
+    [
+        ("Access-control-allow-origin", "Access-control-allow-credentials", "VAry"),
+        ("access-Control-Allow-Origin", "Access-control-Allow-Credentials", "vAry"),
+        ("ACCESS-control-ALLOW-origin", "ACCESS-CONTROL-ALLOW-Credentials", "vArY"),
+        ("aCCESS-cONTROL-aLLOW-oRIGIN", "aCCESS-cONTROL-aLLOW-cREDENTIALS", "vARY"),
+    ],
+)
+def test_own_cors_headers_are_caught_in_any_spelling(mode, origin, credentials, vary):
+    client = TestClient(mixed_case_app(mode, origin, credentials, vary))
+    allowed = client.get("/legacy", headers={"Origin": APP})
+    refused = client.get("/legacy", headers={"Origin": "https://evil.example"})
+    assert allowed.status_code == refused.status_code == 200
+    # one Access-Control-Allow-Origin line, the policy's, not the endpoint's "*" as well
+    assert allowed.headers.get_list("access-control-allow-origin") == [APP]
+    assert "access-control-allow-credentials" not in allowed.headers
+    assert allowed.headers.get_list("vary") == ["Accept-Encoding, Origin"]
+    # a refused origin gets none of the endpoint's leftovers
+    assert not [name for name in refused.headers if name.startswith("access-control-")]
+    assert refused.headers.get_list("vary") == ["Accept-Encoding, Origin"]
+
+
 # An ASGI endpoint that sends the same start message object for every request.
 SHARED_START = {
     "type": "http.response.start",

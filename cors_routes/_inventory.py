@@ -27,10 +27,6 @@ from ._served_methods import served_methods
 from .decorators import marker
 from .policy import CORS_MIDDLEWARE_METHODS, CORSPolicy
 
-# The route inventory behind the diagnostics: nothing here is public API; from outside it is
-# `cors-routes routes APP` (docs/diagnostics.md).
-__all__: list[str] = []
-
 _MAX_DEPTH = 32  # wrapped apps and nested mounts: enough for any real application
 
 
