@@ -177,9 +177,9 @@ def _app_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from ._inventory import iter_routes
     from ._openapi import cors_extension
     from ._terminal import Style, table
-    from ._inventory import iter_routes
 
     routes = iter_routes(app)
     if args.json:
@@ -259,8 +259,8 @@ def _route_row(info: Any) -> list[str]:
 
 
 def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from ._terminal import Style
     from ._inventory import iter_routes
+    from ._terminal import Style
     from .lint import _ERROR, check_app
 
     findings = check_app(app)

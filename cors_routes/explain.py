@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from . import _selection, browser
 from ._asgi import Exchange, lifespan, request
-from ._origins import parse_configured_origin, parse_request_origin
 from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
+from ._origins import parse_configured_origin, parse_request_origin
 from .policy import CORSPolicy
 
 __all__ = ["Explanation", "explain"]

@@ -19,9 +19,9 @@ from typing import Any
 from starlette.convertors import CONVERTOR_TYPES
 
 from . import _origin_probes, _selection
+from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from ._precedence import FROM_INSTALL, honours_policies
 from ._selection import Partial, Served
-from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from .policy import CORSPolicy
 
 __all__ = ["CORSLintWarning", "Finding", "check_app"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from cors_routes import CORSPolicy, CORSRoute, cors, install
-from cors_routes.explain import explain
 from cors_routes._inventory import iter_routes
+from cors_routes.explain import explain
 
 APP = "https://app.example"
 
