@@ -133,14 +133,23 @@ async def send_refusal(send: Send) -> None:
 _REFUSED = ((b"vary", _PREFLIGHT_VARY), (b"content-length", b"0"))
 
 
+class _Response:
+    """Whether a route's response has started: an exception after that cannot be rendered."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
+
+
 # Every message a CORS route class sends passes through this (as a partial): a plain
 # function returning send's awaitable, because a coroutine of its own per message would
 # cost more than the work it does.
 def _send_with_cors(
-    cors: RouteCORS, started: list[bool], extra: Extra, send: Send, message: Message
+    cors: RouteCORS, response: _Response, extra: Extra, send: Send, message: Message
 ) -> Awaitable[None]:
     if message["type"] == "http.response.start":
-        started[0] = True
+        response.started = True
         message = cors.start_message(message, extra)
     return send(message)
 
@@ -362,14 +371,13 @@ class RouteCORS:
                 if extra is None:
                     assert isinstance(origin, bytes)
                     extra = await self.asked_origin_headers(scope, origin)
-        # [whether the response has started]: a list, not a closure cell (cheaper to make).
-        started = [False]
-        send_with_cors = partial(_send_with_cors, self, started, extra, send)
+        response = _Response()
+        send_with_cors = partial(_send_with_cors, self, response, extra, send)
         token = handled_here()
         try:
             await route_handle(scope, receive, send_with_cors)
         except Exception as exc:
-            if started[0]:
+            if response.started:
                 raise
             await send_exception_response(exc, scope, receive, send_with_cors)
         finally:

@@ -304,13 +304,13 @@ class Installation:
                 return REFUSED
         return self.default_cors if self.default_cors is not None else None
 
-    def response_cors(self, scope: Scope, routed: list[Any]) -> RouteCORS | None:
+    def response_cors(self, scope: Scope, routed: _Routed) -> RouteCORS | None:
         """The CORS of a response: the serving route's, else decided as the router did."""
         route = scope.get("route")
         if route is not None and not isinstance(route, (Mount, Host)):
             return self.route_cors(route)
-        path, root_path = routed
-        request = scope if path is None else {**scope, "path": path, "root_path": root_path}
+        path = routed.path
+        request = scope if path is None else {**scope, "path": path, "root_path": routed.root_path}
         selection = _selection.select(self.router, request, scope["method"])
         if isinstance(selection, _selection.Redirect):
             # The slash redirect carries its target's answer, so the browser follows it.
@@ -345,6 +345,26 @@ class Installation:
             _startup.lint_once(self.app)
         except Exception:  # the lint must never break a request
             logger.warning("the CORS lint failed on this app", exc_info=True)
+
+
+class _Routed:
+    """Where the router saw a request: its entry writes the path it routed (a middleware
+    may have rewritten it), for the outer layer to decide a response no route served."""
+
+    __slots__ = ("path", "root_path")
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.root_path = ""
+
+
+class _Preflight:
+    """A preflight on its way down the middleware: whether the router's entry took it."""
+
+    __slots__ = ("reached",)
+
+    def __init__(self) -> None:
+        self.reached = False
 
 
 class _Refused:
@@ -409,7 +429,7 @@ def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
             asked = preflight_asked(scope)
             if asked is not None:
                 return _send_preflight_down(app, installation, scope, receive, send, asked)
-        routed: list[Any] = [None, None]
+        routed = _Routed()
         scope[ROUTED_KEY] = routed
         return app(scope, receive, partial(_send_with_cors, routed, scope, send, installation))
 
@@ -441,7 +461,7 @@ async def _send_preflight_down(
     if not method_is_token(asked[1]):
         await send_refusal(send)  # before any lookup: a hostile value costs nothing more
         return
-    state: list[str | None] = [None]
+    state = _Preflight()
     scope[PREFLIGHT_KEY] = state
     asked_for = {**scope}  # the path the browser asked for, whatever a middleware does
     held: list[Message] = []
@@ -450,7 +470,7 @@ async def _send_preflight_down(
         # Until the router's entry has seen the preflight, what comes up is a middleware's
         # own answer to it (an auth check, a redirect): held back, and the browser gets the
         # policy's answer instead.
-        if state[0] is not None:
+        if state.reached:
             return send(message)
         held.append(message)
         return _HELD
@@ -458,10 +478,10 @@ async def _send_preflight_down(
     try:
         await app(scope, receive, send_down)
     except Exception:
-        if state[0] is None:
+        if not state.reached:
             await _answer_held(installation, asked_for, send, asked, held)
         raise
-    if state[0] is None:
+    if not state.reached:
         await _answer_held(installation, asked_for, send, asked, held)
 
 
@@ -488,30 +508,28 @@ def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
     """Stands before the app's router, inside every middleware: where preflights are
     decided, with the path the router will route, and where the outer layer learns it."""
 
-    async def preflight(
-        scope: Scope, receive: Receive, send: Send, state: list[str | None]
-    ) -> None:
+    async def preflight(scope: Scope, receive: Receive, send: Send, state: _Preflight) -> None:
         asked = preflight_asked(scope)
         if asked is None:  # a middleware took its preflight headers away: route it
-            state[0] = "routed"
+            state.reached = True
             await router(scope, receive, send)
             return
         cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
         if cors is None:
-            state[0] = "routed"
+            state.reached = True
             await router(scope, receive, send)  # a route without CORS: as if absent
             return
-        state[0] = "answered"
+        state.reached = True
         await _send_preflight_answer(cors, scope, send, asked)
 
     def router_entry(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         routed = scope.get(ROUTED_KEY)
         if routed is not None:
-            routed[0] = scope["path"]
-            routed[1] = scope.get("root_path", "")
+            routed.path = scope["path"]
+            routed.root_path = scope.get("root_path", "")
         else:
             state = scope.get(PREFLIGHT_KEY)
-            if state is not None and state[0] is None:
+            if state is not None and not state.reached:
                 return preflight(scope, receive, send, state)
         return router(scope, receive, send)
 
@@ -550,7 +568,7 @@ _HELD = _Held()
 # Called (through a partial) for every message the app sends: a module function, not a
 # closure, so that no cells are made per request.
 def _send_with_cors(
-    routed: list[Any], scope: Scope, send: Send, installation: Installation, message: Message
+    routed: _Routed, scope: Scope, send: Send, installation: Installation, message: Message
 ) -> Awaitable[None]:
     if message["type"] != "http.response.start" or scope.get(OWNER_KEY) is not installation:
         # Not a start, or an app installed on its own inside this one answered for itself.
