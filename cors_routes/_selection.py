@@ -333,8 +333,12 @@ def _enter(mount: Any, probe: dict[str, Any], child_scope: dict[str, Any], depth
 def _routable(app: Any) -> tuple[Any, bool]:
     """(the app or router with routes inside ``app``, whether middleware hides it)."""
     if isinstance(getattr(app, "routes", None), list):
-        # A Starlette app routes through its own middleware first.
-        return app, bool(getattr(app, "user_middleware", None))
+        # A Starlette app routes through its own middleware first, and through whatever
+        # wraps its stack (a stack builder set on the instance, as install() sets one).
+        hidden = bool(getattr(app, "user_middleware", None)) or "build_middleware_stack" in getattr(
+            app, "__dict__", {}
+        )
+        return app, hidden
     depth = 0
     inner = getattr(app, "app", None)
     while inner is not None and depth < _MAX_DEPTH:
