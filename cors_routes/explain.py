@@ -263,6 +263,13 @@ async def _mounted_app_reason(
     """A mounted app (static files, a sub-application) answered: the policy that covers
     everything it answers decides, the install() default."""
     what = f"{target.label()}, a mounted app that answered {sent.status}"
+    if target.hidden and target.installed:
+        return (
+            f"middleware inside {target.label()} stands before its routes and may rewrite the "
+            "path, so install() cannot tell which route serves it, and its routes have "
+            "different policies: nothing there is granted (cors-routes check: hidden-route). "
+            "Call install() on the mounted app itself, or move the middleware out of the mount"
+        )
     if target.policy is None:
         return (
             f"{what}, has no CORS policy: give the app a default with "

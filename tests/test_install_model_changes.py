@@ -23,7 +23,10 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cors_routes import CORSPolicy, StarletteCORSRoute, cors, install, no_cors
+from cors_routes.explain import explain
 from cors_routes.lint import check_app
+
+JSON = [("content-type", "application/json")]
 
 APP = "https://app.example"
 PARTNER = "https://partner.example"
@@ -239,6 +242,8 @@ def test_a_path_a_mounted_middleware_rewrites_is_answered_for_where_it_goes(kind
     # into the mount is granted (the lint says why), not even the catch-all's own.
     assert client.get("/m/elsewhere").text == "anything"
     assert not_granted(preflight(client, "/m/elsewhere", PARTNER, "POST"))
+    why = explain(app, origin=PARTNER, method="POST", path="/m/elsewhere", headers=JSON).reason
+    assert "hidden-route" in why and "Mount /m" in why, why
     hidden = [f for f in check_app(app) if f.code == "hidden-route"]
     assert hidden and hidden[0].severity == "error"
     assert {"GET, HEAD, POST /m/closed/x", "GET, HEAD, POST /m/{path:path}"} <= set(
