@@ -22,7 +22,8 @@ NO_POLICY = ""
 def honours_policies(route: Any) -> bool:
     """Whether ``route`` applies a policy by itself, without ``install()``: a CORS route
     class (every such class has a ``cors_policy`` attribute, None or a policy)."""
-    return "cors_policy" in dir(type(route)) and hasattr(type(route), "x_cors")
+    cls = type(route)
+    return hasattr(cls, "cors_policy") and hasattr(cls, "x_cors")
 
 
 def policy_of(
