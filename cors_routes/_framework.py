@@ -10,6 +10,7 @@ FastAPI is never imported from here: when the app uses FastAPI it is already in
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -150,17 +151,15 @@ def app_root_path(scope: Mapping[str, Any]) -> str:
 def served_by_class_endpoint(endpoint: type[HTTPEndpoint]) -> frozenset[str]:
     """The methods an ``HTTPEndpoint`` class dispatches to a handler of its own.
 
-    Starlette 1.x computes the list itself (``_allowed_methods``, made in ``__init__``):
-    it is asked, by running only the base class's ``__init__`` on a bare instance. Older
-    lines dispatch any method whose lower-case name is a handler of the class.
+    Where Starlette dispatches only the methods of a list it computes per instance
+    (``_allowed_methods``, 1.x), that list is asked, by running only the base class's
+    ``__init__`` on a bare instance. Where it dispatches any method whose lower-case name is
+    a handler (older lines; HEAD falls back to ``get``), the class's handlers are.
     """
-    probe = endpoint.__new__(endpoint)
-    try:
+    if not _dispatches_any_handler():
+        probe = endpoint.__new__(endpoint)
         HTTPEndpoint.__init__(probe, {"type": "http"}, _never, _never)
-    except Exception:  # pragma: no cover - a line whose __init__ wants more
-        pass
-    allowed = getattr(probe, "_allowed_methods", None)
-    if isinstance(allowed, (list, tuple, set, frozenset)):
+        allowed = getattr(probe, "_allowed_methods", ())
         return frozenset(str(method) for method in allowed)
     base = set(dir(HTTPEndpoint))
     served = {
@@ -174,6 +173,32 @@ def served_by_class_endpoint(endpoint: type[HTTPEndpoint]) -> frozenset[str]:
     if "GET" in served:
         served.add("HEAD")
     return frozenset(served)
+
+
+class _Dispatched(Exception):
+    pass
+
+
+class _Probe(HTTPEndpoint):
+    async def purge(self, request: Any) -> Any:
+        raise _Dispatched
+
+
+@functools.cache
+def _dispatches_any_handler() -> bool:
+    """Whether this Starlette's ``HTTPEndpoint.dispatch`` runs a handler for any method that
+    names one: asked of ``dispatch`` itself, with a method no list has (PURGE)."""
+    scope = {"type": "http", "method": "PURGE", "path": "/", "headers": [], "query_string": b""}
+    coroutine = _Probe(scope, _never, _never).dispatch()
+    try:
+        coroutine.send(None)
+    except _Dispatched:
+        return True
+    except BaseException:  # the 405 path: a fixed list
+        return False
+    finally:
+        coroutine.close()
+    return False
 
 
 async def _never(*args: Any) -> Any:  # pragma: no cover - the probe never receives or sends

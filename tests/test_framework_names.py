@@ -62,7 +62,8 @@ def test_an_included_api_route_matches_with_its_prefix_through_fastapis_context(
     scope = {"type": "http", "method": "GET", "path": "/p/items/1", "root_path": "", "headers": []}
     selection = _selection.select(app.router, scope, "GET")
     assert isinstance(selection, _selection.Served)
-    assert selection.route.path == "/items/{item_id}"  # the declared route serves itself
+    # the declared route serves itself (older lines serve a prefixed copy)
+    assert selection.route.path.endswith("/items/{item_id}")
     assert isinstance(_selection.select(app.router, scope, "DELETE"), _selection.Partial)
 
 

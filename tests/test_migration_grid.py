@@ -106,7 +106,6 @@ GRID: dict[str, dict[str, Any]] = {
     "regex": {"allow_origin_regex": REGEX},
     "regex-anything-everything": {
         "allow_origin_regex": ".*",
-        "allow_credentials": True,
         "allow_methods": ["*"],
         "allow_headers": ["*"],
     },
@@ -176,6 +175,13 @@ REFUSED_BY_DESIGN: dict[str, dict[str, Any]] = {
         "allow_headers": ["*"],
     },
     "null-listed": {"allow_origins": [NULL]},
+    # a regex that accepts every site is '*' (CORSMiddleware reflected every origin)
+    "regex-anything-credentials": {
+        "allow_origin_regex": ".*",
+        "allow_credentials": True,
+        "allow_methods": ["*"],
+        "allow_headers": ["*"],
+    },
     "origin-with-slash": {"allow_origins": [APP + "/"]},
     "expose-any-credentials": {
         "allow_origins": [APP],

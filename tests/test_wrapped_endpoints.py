@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import fastapi
 import pytest
 from cors_helpers import preflight
 from fastapi import APIRouter, FastAPI
@@ -111,8 +112,26 @@ def assert_the_endpoints_policy_answers(client: TestClient, calls: list[str]) ->
     assert "access-control-allow-origin" not in actual.headers
 
 
+# FastAPI before 0.123.5 calls an object's async __call__ without awaiting it: such an
+# endpoint does not serve at all there, with or without cors_routes.
+_FASTAPI = tuple(int(part) for part in fastapi.__version__.split(".")[:3])
+_AWAITS_CALLABLE_OBJECTS = _FASTAPI >= (0, 123, 5)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.skipif(
+                name == "a class keeping __wrapped__" and not _AWAITS_CALLABLE_OBJECTS,
+                reason="this FastAPI does not await an async callable object",
+            ),
+        )
+        for name in DECORATORS
+    ],
+)
 @pytest.mark.parametrize("mode", ["install", "route class"])
-@pytest.mark.parametrize("kind", list(DECORATORS))
 def test_fastapi_finds_the_policy_under_a_decorator_keeping_wrapped(kind, mode):
     calls: list[str] = []
     client = TestClient(fastapi_app(DECORATORS[kind](calls), mode))
