@@ -373,7 +373,7 @@ class RouteCORS:
                     extra = await self.asked_origin_headers(scope, origin)
         response = _Response()
         send_with_cors = partial(_send_with_cors, self, response, extra, send)
-        token = handled_here()
+        token = handled.set(True)  # its @cors endpoint may run (decorators._checked)
         try:
             await route_handle(scope, receive, send_with_cors)
         except Exception as exc:
@@ -381,7 +381,7 @@ class RouteCORS:
                 raise
             await send_exception_response(exc, scope, receive, send_with_cors)
         finally:
-            forget(token)
+            handled.reset(token)
 
     def _log(
         self,

@@ -63,7 +63,6 @@ App = TypeVar("App")
 # installation (an installed app mounted in another) claims the request.
 ROUTED_KEY = "cors_routes.routed"
 PREFLIGHT_KEY = "cors_routes.preflight"
-OWNER_KEY = "cors_routes.owner"
 _MAX_REDIRECT_HOPS = 4
 _MAX_REMEMBERED_ROUTES = 10_000
 
@@ -189,7 +188,7 @@ class Installation:
         self._shared: dict[tuple[CORSPolicy, frozenset[str] | None, bool], RouteCORS] = {}
         # The answer of each route that served a response: (the route, kept alive so that
         # its id stays its own; its CORS). Bounded: emptied when full.
-        self._by_route: dict[int, tuple[Any, RouteCORS | None]] = {}
+        self.by_route: dict[int, tuple[Any, RouteCORS | None]] = {}
 
     # -- policies ---------------------------------------------------------------------------
 
@@ -199,7 +198,7 @@ class Installation:
 
     def route_cors(self, route: Any) -> RouteCORS | None:
         """The CORS answer of ``route``: its policy, bound to the methods it serves."""
-        remembered = self._by_route.get(id(route))
+        remembered = self.by_route.get(id(route))
         if remembered is not None and remembered[0] is route:
             return remembered[1]
         policy, source = policy_of(route, self.default, installed=True)
@@ -210,9 +209,9 @@ class Installation:
         endpoint = getattr(route, "endpoint", None)
         if endpoint is not None:
             register(endpoint)
-        if len(self._by_route) >= _MAX_REMEMBERED_ROUTES:
-            self._by_route.clear()
-        self._by_route[id(route)] = (route, cors)
+        if len(self.by_route) >= _MAX_REMEMBERED_ROUTES:
+            self.by_route.clear()
+        self.by_route[id(route)] = (route, cors)
         return cors
 
     def _shared_cors(
@@ -419,8 +418,9 @@ def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
                 handled.set(True)
                 return _websocket_handshake(app, installation, scope, receive, send)
             return app(scope, receive, send)
-        scope[INSTALLED] = True
-        scope[OWNER_KEY] = installation
+        # Tells a CORS route class to step aside, and which installation answers (an app
+        # installed on its own inside this one overwrites it with its own).
+        scope[INSTALLED] = installation
         # No reset: the request's task ends with it (a reset would cost a coroutine).
         handled.set(True)
         if installation.lint_pending:
@@ -570,10 +570,17 @@ _HELD = _Held()
 def _send_with_cors(
     routed: _Routed, scope: Scope, send: Send, installation: Installation, message: Message
 ) -> Awaitable[None]:
-    if message["type"] != "http.response.start" or scope.get(OWNER_KEY) is not installation:
+    if message["type"] != "http.response.start" or scope.get(INSTALLED) is not installation:
         # Not a start, or an app installed on its own inside this one answered for itself.
         return send(message)
-    cors = installation.response_cors(scope, routed)
+    # The route that served, as the router wrote it into the scope: its answer is looked
+    # up here, not in a method (one call fewer on every response).
+    route = scope.get("route")
+    remembered = installation.by_route.get(id(route))
+    if remembered is not None and remembered[0] is route:
+        cors = remembered[1]
+    else:
+        cors = installation.response_cors(scope, routed)
     if cors is None:
         return send(message)
     extra = cors.static
