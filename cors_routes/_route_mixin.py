@@ -122,7 +122,8 @@ def _preflight_cors(route: CORSRouteMixin, scope: Scope, method: str) -> RouteCO
         return route.cors
     # Selected from the outermost router, with the path and root path it saw (Starlette
     # keeps ``path`` whole and appends mounts to ``root_path``).
-    selection = _selection.select(router, {**scope, "root_path": app_root_path(scope)}, method)
+    top = scope if "app_root_path" not in scope else {**scope, "root_path": app_root_path(scope)}
+    selection = _selection.select(router, top, method)
     if isinstance(selection, _selection.Hidden):
         # Middleware inside a mount stands before the route: the preflight came through it
         # to this app, so the actual request will; select again where it arrived.

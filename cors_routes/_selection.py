@@ -281,9 +281,14 @@ class _Trace:
     path_only: bool = True
 
     def still_holds(self) -> bool:
-        return all(level.current() for level in self.levels) and all(
-            entry.in_place() for entry in self.entries
-        )
+        # Loops, not all() over generators: this runs for every remembered answer.
+        for level in self.levels:
+            if not level.current():
+                return False
+        for entry in self.entries:
+            if not entry.in_place():
+                return False
+        return True
 
 
 # The framework's verdicts, replayed for the same path and method where nothing else can
