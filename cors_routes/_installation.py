@@ -189,6 +189,7 @@ class Installation:
         # The answer of each route that served a response: (the route, kept alive so that
         # its id stays its own; its CORS). Bounded: emptied when full.
         self.by_route: dict[int, tuple[Any, RouteCORS | None]] = {}
+        self._hidden: dict[int, tuple[Any, list[tuple[Any, Any, int]], Any]] = {}
 
     # -- policies ---------------------------------------------------------------------------
 
@@ -295,13 +296,24 @@ class Installation:
         nothing can be granted safely (the lint says why)."""
         if _installed_inside(hidden.mount):
             return None  # that app's own installation answers
-        for walked in _selection.walk(hidden.app):
-            if isinstance(walked.route, (Mount, Host)):
+        remembered = self._hidden.get(id(hidden.mount))
+        if remembered is not None and remembered[0] is hidden.mount and _unchanged(remembered[1]):
+            known: RouteCORS | _Refused | None = remembered[2]
+            return known
+        # Walked once per mount while its route lists stay as they were: a stream of
+        # preflights into the mount costs one lookup each, not a walk of its routes.
+        walked = list(_selection.walk(hidden.app))
+        answer: RouteCORS | _Refused | None = self.default_cors
+        for entry in walked:
+            if isinstance(entry.route, (Mount, Host)):
                 continue
-            policy, _ = policy_of(walked.declared, self.default, installed=True)
+            policy, _ = policy_of(entry.declared, self.default, installed=True)
             if policy is not self.default:
-                return REFUSED
-        return self.default_cors if self.default_cors is not None else None
+                answer = REFUSED
+                break
+        lists = [(router, router.routes, len(router.routes)) for router in _routers(hidden.app)]
+        self._hidden[id(hidden.mount)] = (hidden.mount, lists, answer)
+        return answer
 
     def response_cors(self, scope: Scope, routed: _Routed) -> RouteCORS | None:
         """The CORS of a response: the serving route's, else decided as the router did."""
@@ -371,6 +383,25 @@ class _Refused:
 
 
 REFUSED = _Refused()
+
+
+def _routers(app: Any, depth: int = 0) -> list[Any]:
+    """The router of ``app`` and of the apps mounted in it, whose lists a walk read."""
+    found = []
+    router = _selection.router_of(app)
+    if router is not None and depth < 16:
+        found.append(router)
+        for route in router.routes:
+            inner = getattr(route, "app", None)
+            if isinstance(route, (Mount, Host)) and inner is not None and inner is not app:
+                found.extend(_routers(inner, depth + 1))
+    return found
+
+
+def _unchanged(lists: list[tuple[Any, Any, int]]) -> bool:
+    return all(
+        router.routes is routes and len(routes) == length for router, routes, length in lists
+    )
 
 
 def _installed_inside(mount: Any) -> bool:

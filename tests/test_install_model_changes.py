@@ -353,3 +353,22 @@ def test_mounts_routing_by_host_answer_each_tenants_preflights_under_install(def
 
 def test_mounts_routing_by_host_answer_each_tenants_preflights_with_the_route_class():
     assert_each_tenant_answers_for_itself(TestClient(tenant_app(StarletteCORSRoute)))
+
+
+def test_a_mount_behind_middleware_is_asked_again_when_its_routes_change():
+    async def plain(request: Request) -> Response:
+        return PlainTextResponse("plain")
+
+    @no_cors
+    async def closed_now(request: Request) -> Response:
+        return PlainTextResponse("closed")
+
+    inner = Router(routes=[Route("/{p:path}", plain, methods=["GET", "POST"])])
+    app = Starlette(routes=[Mount("/m", app=inner, middleware=[Middleware(Rewrite)])])
+    install(app, default=CORSPolicy(allow_origins=[APP], allow_methods=["GET", "POST"]))
+    client = TestClient(app)
+    assert granted(preflight(client, "/m/open/x", APP, "POST"), APP)
+    # A route with another policy joins the mount: which route serves can no longer be
+    # told from outside, so nothing is granted there any more.
+    inner.routes.insert(0, Route("/closed/x", closed_now, methods=["GET", "POST"]))
+    assert not_granted(preflight(client, "/m/open/x", APP, "POST"))
