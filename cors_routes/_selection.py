@@ -10,10 +10,17 @@ answers 405, then the trailing-slash redirect, then FastAPI's low-priority route
 Only the choice of which routes to ask is ours: routes are bucketed by the literal start
 of their path template, so a request asks the few routes that can match its path (never
 fewer), and the cost does not grow with the number of routes. A bucket never decides a
-match. The buckets of a router are rebuilt whenever its route list is no longer the one
-they were built from: another list, another length, another route at any place.
+match. The buckets of a router are rebuilt when its route list (or an included router's)
+is another list or another length, when FastAPI counts a change, or when a route asked is
+no longer at its place (a reorder, a replacement): checks that cost O(routers) and
+O(candidates), never O(routes).
 
-Nothing is stored on routes or routers; the buckets live in a table keyed weakly by router.
+Where every route of a level matches by path and method alone, the framework's verdict is
+replayed for the same path and method, after the same checks on every level and route it
+asked (see ``_REMEMBERED``).
+
+Nothing is stored on routes or routers; the buckets live in a table keyed by router, whose
+entries go with their router (a weak reference).
 """
 
 from __future__ import annotations
