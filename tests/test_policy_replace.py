@@ -76,7 +76,8 @@ def test_replace_takes_exactly_the_constructors_options_as_keywords():
     constructor = inspect.signature(CORSPolicy.__init__).parameters
     replace = inspect.signature(CORSPolicy.replace).parameters
     named = [p for p in replace.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    assert [p.name for p in named] == list(OPTIONS) == [n for n in constructor if n != "self"]
+    options = [n for n, p in constructor.items() if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
+    assert [p.name for p in named] == list(OPTIONS) == options  # [1:]: without self
     given = typing.get_type_hints(CORSPolicy.__init__)
     kept = typing.get_type_hints(CORSPolicy.replace)
     keep = type(named[0].default)
