@@ -9,7 +9,7 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, NoReturn, TypedDict
+from typing import Any, TypedDict
 
 from . import _fetch, _headers, _origin_probes
 from ._callables import is_async_callable
@@ -78,8 +78,9 @@ _KEEP = _Keep.KEEP
 
 
 class _NoOtherOption(TypedDict):
-    """What ``CORSPolicy(**unknown)`` admits for a type checker: nothing (a misspelt option
-    is an unexpected keyword there); at run time it is listed with the other problems."""
+    """What ``CORSPolicy(**unknown)`` and ``replace(**mistyped)`` admit for a type checker:
+    nothing, so a misspelt option is an unexpected keyword there (and a ``CORSOptions``
+    spreads into them); at run time it is reported with the fix."""
 
 
 class CORSPolicy:
@@ -292,7 +293,7 @@ class CORSPolicy:
         expose_headers: Iterable[str] | _Keep = _KEEP,
         max_age: int | _Keep = _KEEP,
         allow_private_network: bool | _Keep = _KEEP,
-        **mistyped: NoReturn,
+        **mistyped: Unpack[_NoOtherOption],
     ) -> CORSPolicy:
         """A new policy with the given options changed and the others kept, validated anew.
 

@@ -176,7 +176,7 @@ def test_replace_is_typed_for_mypy_strict(tmp_path, monkeypatch):
     )
     assert status == 1, out + err
     assert "user_code.py" not in out, out  # the real call passes mypy --strict
-    assert 'mistakes.py:5: error: Argument "allow_origin" to "replace"' in out
+    assert 'mistakes.py:5: error: Unexpected keyword argument "allow_origin" for "replace"' in out
     assert 'mistakes.py:6: error: Argument "max_age" to "replace"' in out
     assert "mistakes.py:7: error: Incompatible types in assignment" in out
     assert "Found 3 errors in 1 file" in out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from cors_routes import CORSOptions, CORSPolicy, StarletteCORSRoute, cors, install
+from cors_routes import CORSOptions, CORSPolicy, StarletteCORSRoute, cors, install, no_cors
 
 
 async def endpoint() -> None: ...
@@ -25,13 +25,15 @@ cors(allow_credentials="yes")  # type: ignore[call-overload]  # pyright: ignore[
 cors(max_age="600")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
 cors(allow_origin_func=lambda: True)  # type: ignore[arg-type, misc]  # pyright: ignore[reportArgumentType]
 cors(CORSPolicy(), allow_origins=["*"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+cors("account", allow_origins=["*"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
 cors(["https://app.example"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
 
 CORSPolicy(allow_origin=["https://app.example"])  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 CORSPolicy(allow_credentials="yes")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 CORSPolicy(max_age="600")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 CORSPolicy(allow_origin_func=lambda: True)  # type: ignore[arg-type, misc]  # pyright: ignore[reportArgumentType]
-CORSPolicy().replace(allow_origin=["https://app.example"])  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+CORSPolicy().replace(allow_origin=["https://app.example"])  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+CORSPolicy().replace(max_age="600")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 options: CORSOptions = {"allow_origin": ["https://app.example"]}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
 
@@ -40,3 +42,4 @@ install(FastAPI(), default={"allow_origins": ["*"]})  # type: ignore[arg-type]  
 install(FastAPI(), x_cors="no")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 StarletteCORSRoute("/", endpoint, method=["GET"])  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+no_cors(42)  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]

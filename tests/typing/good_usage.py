@@ -115,3 +115,6 @@ async def homepage(request: Request) -> PlainTextResponse:
 
 
 ROUTE = StarletteCORSRoute("/", homepage, methods=["GET"], name="home")
+
+
+WIDER = SHARED.replace(**options)
