@@ -266,10 +266,11 @@ check "from a checkout: cors-routes routes pkgcheck_app:app lists the endpoint" 
 # setuptools' default editable mode for a flat layout is an import hook, which mypy and pyright
 # never run ("cannot find module"); pyproject's package-dir = {"" = "."} makes it a static
 # .pth path. `pip install -e` of the copy, with no flags, then type-check code outside it.
+# basedpyright is pyright with node in its wheel: nothing is fetched from npm at run time.
 
 editable="$work/venv-editable"
 must "fourth fresh venv: pip install -e <checkout> (no flags), mypy, pyright" bash -c '
-    "$1" -m venv "$2" && "$2/bin/python" -m pip install "${@:4}" -e "$3" mypy pyright' \
+    "$1" -m venv "$2" && "$2/bin/python" -m pip install "${@:4}" -e "$3" mypy basedpyright' \
     _ "$python" "$editable" "$work/src" "${pip_quiet[@]}"
 static_pth() {  # one __editable__ .pth naming the checkout, and no import-hook finder
     "$editable/bin/python" - "$work/src" <<'EOF'
@@ -318,9 +319,9 @@ mypy_sees_types() {
 check "mypy, outside the checkout: a misuse is reported with cors_routes' own types" \
     mypy_sees_types
 check "pyright, outside the checkout: code using cors_routes type-checks" \
-    "$editable/bin/pyright" --pythonpath "$editable/bin/python" "$outside/typed_use.py"
+    "$editable/bin/basedpyright" --pythonpath "$editable/bin/python" "$outside/typed_use.py"
 pyright_sees_types() {
-    ! "$editable/bin/pyright" --pythonpath "$editable/bin/python" "$outside/typed_misuse.py" \
+    ! "$editable/bin/basedpyright" --pythonpath "$editable/bin/python" "$outside/typed_misuse.py" \
         >"$work/pyright.txt" 2>&1
     local status=$?
     cat "$work/pyright.txt"
