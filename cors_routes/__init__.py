@@ -22,6 +22,7 @@ __all__ = [
     "CORSPolicy",
     "CORSRoute",
     "StarletteCORSRoute",
+    "assert_cors_contract",
     "cors",
     "install",
     "no_cors",
@@ -40,4 +41,8 @@ def __getattr__(name: str) -> Any:
                 "for a plain Starlette app use cors_routes.starlette.CORSRoute"
             ) from error
         return CORSRoute
+    if name == "assert_cors_contract":
+        # a test helper (diagnostics): loaded on first use, never by `import cors_routes`
+    
+        return assert_cors_contract
     raise AttributeError(f"module 'cors_routes' has no attribute {name!r}")
