@@ -43,6 +43,7 @@ def __getattr__(name: str) -> Any:
         return CORSRoute
     if name == "assert_cors_contract":
         # a test helper (diagnostics): loaded on first use, never by `import cors_routes`
-    
+        from .contract import assert_cors_contract
+
         return assert_cors_contract
     raise AttributeError(f"module 'cors_routes' has no attribute {name!r}")

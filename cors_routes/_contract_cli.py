@@ -14,9 +14,7 @@ USAGE_ERROR = 2
 COMMANDS = ("snapshot", "diff")
 
 
-def add_commands(
-    commands: Any, app_arguments: Callable[[argparse.ArgumentParser], None]
-) -> None:
+def add_commands(commands: Any, app_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register ``snapshot`` and ``diff`` (``app_arguments`` adds APP and the loading
     options every command shares)."""
     snapshot = commands.add_parser(
@@ -42,9 +40,7 @@ def add_commands(
     )
     diff.add_argument("contract", metavar="CONTRACT", help="the committed contract (JSON)")
     app_arguments(diff)
-    diff.add_argument(
-        "--json", action="store_true", help="print JSON: the counts and every change"
-    )
+    diff.add_argument("--json", action="store_true", help="print JSON: the counts and every change")
     diff.add_argument("--strict", action="store_true", help="exit 1 on any change")
     _shared(diff)
 
@@ -125,18 +121,14 @@ def _load(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
     return None
 
 
-def _report(
-    old: dict[str, Any], new: dict[str, Any], args: argparse.Namespace, out: TextIO
-) -> int:
+def _report(old: dict[str, Any], new: dict[str, Any], args: argparse.Namespace, out: TextIO) -> int:
     from ._contract_diff import KINDS, WIDENED, compare, summary
 
     changes = compare(old, new)
     failed = any(change.kind == WIDENED for change in changes) or (args.strict and changes)
     if args.json:
         counts = {kind: sum(change.kind == kind for change in changes) for kind in KINDS}
-        json.dump(
-            {**counts, "changes": [change.as_dict() for change in changes]}, out, indent=2
-        )
+        json.dump({**counts, "changes": [change.as_dict() for change in changes]}, out, indent=2)
         out.write("\n")
         return 1 if failed else 0
     if not changes:

@@ -151,7 +151,7 @@ def _entry_changes(
         old_value, new_value = (None, "present") if before is None else ("present", None)
         yield Change(CHANGED, text, path, method, None, "route", None, old_value, new_value)
     elif before.get("answer") != after.get("answer"):
-        old_answer, new_answer = before.get("answer"), after.get("answer")
+        old_answer, new_answer = str(before.get("answer")), str(after.get("answer"))
         yield Change(
             CHANGED,
             f"{method} {path} is now answered by {_ANSWERS.get(new_answer, new_answer)} "
@@ -160,6 +160,7 @@ def _entry_changes(
             method,
             None,
             "answer",
+            None,
             old_answer,
             new_answer,
         )
@@ -216,7 +217,7 @@ def _fact_changes(
         phrase = f"send {{cred}}{method} to {place} from a public page into a private network"
         yield change("private_network", None, phrase, *pna)
     read = (old["read"], new["read"])
-    if read[0] != read[1]:
+    if read[0] != read[1] and (send is None or send[0] == send[1] or read != send):
         yield change("read", None, f"read the response to {{cred}}{method} {place}", *read)
     exposed = _grouped(old["exposed"], new["exposed"], follows=read)
     for (before, after), names in exposed.items():

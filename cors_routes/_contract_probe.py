@@ -164,12 +164,22 @@ async def probe(app: Any, target: Target, origin: str, names: Sequence[str]) -> 
                 == "true"
             )
         )
-    actual = await _send(app, method, url, [("origin", origin)])
-    read = _level(
-        lambda credentials: (
-            browser.cors_check(_request(origin, method, url, (), credentials), actual.headers).ok
+    simple = method in browser.SAFELISTED_METHODS
+    read = NO
+    actual = _Response(0, ())
+    # The browser sends any other request only after its preflight passed (so the endpoint
+    # runs only for the origins it would run for).
+    if simple or send != NO:
+        actual = await _send(app, method, url, [("origin", origin)])
+        read = _level(
+            lambda credentials: (
+                browser.cors_check(
+                    _request(origin, method, url, (), credentials), actual.headers
+                ).ok
+            )
         )
-    )
+        if not simple:
+            read = min(read, send, key=LEVELS.index)
     exposed: dict[str, str] = {}
     if read != NO:
         listed = browser.parse_list(
@@ -179,7 +189,7 @@ async def probe(app: Any, target: Target, origin: str, names: Sequence[str]) -> 
             # "*" means every header only without credentials (Fetch: with them it is a name)
             exposed[name] = WITHOUT if name == "*" else read
     facts: dict[str, Any] = {}
-    if method not in browser.SAFELISTED_METHODS:
+    if not simple:
         facts["send"] = send
     facts["headers"] = {name: level for name, level in sorted(granted.items()) if level != NO}
     facts["private_network"] = private_network

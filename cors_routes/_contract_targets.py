@@ -93,8 +93,8 @@ def targets(app: Any, routes: list[RouteInfo] | None = None) -> list[Target]:
             url = _first_reaching(router, info, [info.path.rstrip("/") + "/cors-probe"], "GET")
             found.setdefault((path, "GET"), Target(path, "GET", MOUNTED, url))
             continue
-        methods = served_methods(info.route)
-        methods = set(_OTHER_METHODS) if methods is None else set(methods)
+        served = served_methods(info.route)
+        methods = set(_OTHER_METHODS) if served is None else set(served)
         served_on.setdefault(info.path, set()).update(methods)
         urls = _sample_urls(info.path)
         for method in sorted(methods):
@@ -103,19 +103,22 @@ def targets(app: Any, routes: list[RouteInfo] | None = None) -> list[Target]:
             url = _first_reaching(router, info, urls, method)
             found[(info.path, method)] = Target(info.path, method, ROUTE, url)
     for path, methods in served_on.items():
-        url = _sample_urls(path)[0] if _sample_urls(path) else None
-        if url is None:
+        samples = _sample_urls(path)
+        if not samples:
             continue
+        url = samples[0]
         unserved = next((m for m in _UNSERVED_ORDER if m not in methods), None)
         if unserved is not None and isinstance(_select(router, url, unserved), _selection.Partial):
             found.setdefault((path, unserved), Target(path, unserved, NOT_ALLOWED, url))
-        method = min(methods & set(_OTHER_METHODS), default=None)
+        redirected = next((m for m in _OTHER_METHODS if m in methods), None)
         toggled = path[:-1] if path.endswith("/") and path != "/" else path + "/"
         toggled_url = url[:-1] if url.endswith("/") and url != "/" else url + "/"
-        if method is not None and isinstance(
-            _select(router, toggled_url, method), _selection.Redirect
+        if redirected is not None and isinstance(
+            _select(router, toggled_url, redirected), _selection.Redirect
         ):
-            found.setdefault((toggled, method), Target(toggled, method, REDIRECT, toggled_url))
+            found.setdefault(
+                (toggled, redirected), Target(toggled, redirected, REDIRECT, toggled_url)
+            )
     if isinstance(_select(router, NOT_FOUND_PATH, "GET"), _selection.NotFound):
         for method in _OTHER_METHODS:
             found[(NOT_FOUND_PATH, method)] = Target(
@@ -145,10 +148,17 @@ def _sample_urls(template: str) -> list[str]:
             convertor = convertors.get(name)
             regex = getattr(convertor, "regex", "[^/]+")
             value = next((s for s in (sample, *_SAMPLES) if re.fullmatch(regex, s)), sample)
-            url = _PARAM.sub(lambda m, n=name, v=value: v if m[1] == n else m[0], url)
+            url = _fill(url, name, value)
         if url not in urls:
             urls.append(url)
     return urls
+
+
+def _fill(template: str, name: str, value: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        return value if match[1] == name else match[0]
+
+    return _PARAM.sub(replace, template)
 
 
 def _select(router: Any, path: str, method: str) -> _selection.Selection:

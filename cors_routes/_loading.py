@@ -20,7 +20,8 @@ def load_app(spec: str, *, factory: bool = False, app_dir: str | None = None) ->
 
     The current directory is importable, as with ``uvicorn``. With ``factory``, the attribute
     is a callable that builds the application: it is called with no arguments (``--factory``,
-    as for uvicorn). ``app_dir`` is searched for the module first (``--app-dir``). The application must hold routes (a Starlette or FastAPI app or router,
+    as for uvicorn). ``app_dir`` is searched for the module first (``--app-dir``). The
+    application must hold routes (a Starlette or FastAPI app or router,
     possibly wrapped in middleware): the diagnostics read them. A function that cannot take
     (scope, receive, send) is reported as a likely factory.
     """

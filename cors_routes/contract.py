@@ -110,8 +110,7 @@ def assert_cors_contract(
         )
     lines = "\n".join(f"  {change.kind}: {change.text}" for change in changes)
     raise AssertionError(
-        f"the app's CORS differs from the contract {file} ({summary(changes)}):\n"
-        f"{lines}\n{how}"
+        f"the app's CORS differs from the contract {file} ({summary(changes)}):\n{lines}\n{how}"
     )
 
 
