@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from . import _contract_targets as targets_
 from ._asgi import lifespan as run_lifespan
-from ._contract_probe import NOTHING, probe
+from ._contract_probe import NOTHING, probe_target
 from ._inventory import iter_routes
 
 FORMAT_KEY = "cors_routes_contract"
@@ -39,24 +39,28 @@ def build(
     """Probe ``app`` and return its contract. ``origins`` are probed besides the app's own
     and the synthetic ones; ``carried`` is an earlier contract, whose origins and request
     headers are probed again (so a comparison with it asks the same questions)."""
-    routes = iter_routes(app)
-    listed = targets_.listed_origins(app, routes)
     carried_origins = list((carried or {}).get("origins", {}))
     carried_headers = list((carried or {}).get("request_headers", []))
-    probed = targets_.probe_origins(listed, list(origins), carried_origins)
-    names = targets_.probe_headers(app, routes, carried_headers)
-    found = targets_.targets(app, routes)
 
     async def probe_all() -> dict[str, Any]:
+        # Read after the start-up, when there is one: an app may include routers there.
+        routes = iter_routes(app)
+        listed = targets_.listed_origins(app, routes)
+        probed = targets_.probe_origins(listed, list(origins), carried_origins)
+        names = targets_.probe_headers(app, routes, carried_headers)
+        named = [o for o, why in probed.items() if why in (targets_.LISTED, targets_.GIVEN)]
         entries: dict[str, dict[str, Any]] = {}
-        for target in found:
+        for target in targets_.targets(app, routes):
             entry: dict[str, Any] = {"answer": target.answer, "probe": target.url}
             if target.url is not None:
-                entry["origins"] = {
-                    origin: await probe(app, target, origin, names) for origin in probed
-                }
+                entry["origins"] = await probe_target(app, target, list(probed), named, names)
             entries.setdefault(target.path, {})[target.method] = entry
-        return entries
+        return {
+            FORMAT_KEY: FORMAT_VERSION,
+            "origins": probed,
+            "request_headers": names,
+            "routes": entries,
+        }
 
     async def run() -> dict[str, Any]:
         if not lifespan:
@@ -64,12 +68,7 @@ def build(
         async with run_lifespan(app):
             return await probe_all()
 
-    return {
-        FORMAT_KEY: FORMAT_VERSION,
-        "origins": probed,
-        "request_headers": names,
-        "routes": run_sync(run),
-    }
+    return run_sync(run)
 
 
 def render(contract: Mapping[str, Any]) -> str:

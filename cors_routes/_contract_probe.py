@@ -120,8 +120,34 @@ def _preflight_headers(origin: str, method: str, names: Sequence[str]) -> list[t
     return headers
 
 
-async def probe(app: Any, target: Target, origin: str, names: Sequence[str]) -> Any:
-    """What a page of ``origin`` may do with ``target``: the facts, or :data:`NOTHING`."""
+async def probe_target(
+    app: Any, target: Target, origins: Sequence[str], named: Sequence[str], names: Sequence[str]
+) -> dict[str, Any]:
+    """What a page of each of ``origins`` may do with ``target`` (the facts, or
+    :data:`NOTHING`), in the order of ``origins``. ``named`` are the origins the app's
+    configuration names (or the user gave): probed first."""
+    found: dict[str, Any] = {}
+    checks_origins = False
+    for origin in [*named, *(origin for origin in origins if origin not in named)]:
+        facts, preflight_passed = await probe(
+            app, target, origin, names, skip_refused=checks_origins and origin not in named
+        )
+        found[origin] = facts
+        checks_origins = checks_origins or (origin in named and preflight_passed)
+    return {origin: found[origin] for origin in origins}
+
+
+async def probe(
+    app: Any, target: Target, origin: str, names: Sequence[str], *, skip_refused: bool = False
+) -> tuple[Any, bool]:
+    """What a page of ``origin`` may do with ``target``: the facts, or :data:`NOTHING`; and
+    whether the bare preflight passed.
+
+    With ``skip_refused`` (the app granted a named origin's preflight here, so it checks
+    origins), an origin whose preflight is refused is taken as refused by the actual request
+    too, and that request is not sent: the actual requests, which go through all of the
+    app's routing, are most of a snapshot's cost.
+    """
     assert target.url is not None
     method, url = target.method, target.url
 
@@ -169,7 +195,7 @@ async def probe(app: Any, target: Target, origin: str, names: Sequence[str]) -> 
     actual = _Response(0, ())
     # The browser sends any other request only after its preflight passed (so the endpoint
     # runs only for the origins it would run for).
-    if simple or send != NO:
+    if send != NO or (simple and not skip_refused):
         actual = await _send(app, method, url, [("origin", origin)])
         read = _level(
             lambda credentials: (
@@ -196,10 +222,10 @@ async def probe(app: Any, target: Target, origin: str, names: Sequence[str]) -> 
     facts["read"] = read
     facts["exposed"] = exposed
     if not any(value not in (NO, {}) for value in facts.values()):
-        return NOTHING
+        return NOTHING, send != NO
     if send != NO:
         facts["max_age"] = max_age
-    return facts
+    return facts, send != NO
 
 
 def _max_age(headers: Headers) -> int | str | None:

@@ -83,6 +83,7 @@ def targets(app: Any, routes: list[RouteInfo] | None = None) -> list[Target]:
         return []
     found: dict[tuple[str, str], Target] = {}
     served_on: dict[str, set[str]] = {}
+    reaching: dict[str, str] = {}  # a path that the route of this template is served at
     for info in routes:
         if info.kind == "websocket" or info.path.startswith("host "):
             continue
@@ -102,11 +103,12 @@ def targets(app: Any, routes: list[RouteInfo] | None = None) -> list[Target]:
                 continue  # fetch() cannot send it; or an earlier route shadows this one
             url = _first_reaching(router, info, urls, method)
             found[(info.path, method)] = Target(info.path, method, ROUTE, url)
+            if url is not None:
+                reaching.setdefault(info.path, url)
     for path, methods in served_on.items():
-        samples = _sample_urls(path)
-        if not samples:
+        url = reaching.get(path)
+        if url is None:
             continue
-        url = samples[0]
         unserved = next((m for m in _UNSERVED_ORDER if m not in methods), None)
         if unserved is not None and isinstance(_select(router, url, unserved), _selection.Partial):
             found.setdefault((path, unserved), Target(path, unserved, NOT_ALLOWED, url))

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pytest
+from _cli import run
 from fastapi import FastAPI, Path
 from pydantic import BaseModel
 
 from cors_routes import CORSPolicy, cors, install
 from cors_routes.contract import Change, ContractError, diff, snapshot
-
-from _cli import run
 
 APP = "https://app.example"
 PARTNER = "https://partner.example"
