@@ -33,10 +33,14 @@ def no_update_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CORS_ROUTES_UPDATE_CONTRACT", raising=False)
 
 
-def test_it_is_importable_from_the_package_lazily() -> None:
-    import cors_routes
+def test_the_packages_name_runs_the_same_check(tmp_path: Path) -> None:
+    from cors_routes import assert_cors_contract as from_the_package
 
-    assert cors_routes.assert_cors_contract is assert_cors_contract
+    path = tmp_path / "cors-contract.json"
+    path.write_text(snapshot(build(["GET"])))
+    from_the_package(build(["GET"]), path)
+    with pytest.raises(AssertionError, match="may now send DELETE"):
+        from_the_package(build(["GET", "DELETE"]), path)
 
 
 def test_a_missing_file_fails_saying_how_to_create_it(tmp_path: Path) -> None:

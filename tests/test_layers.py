@@ -113,7 +113,7 @@ FASTAPI_IN_INTEGRATION = {"routing", "_openapi"}
 LAZY_UPWARD: dict[tuple[str, str], str] = {
     ("__init__", "contract"): (
         "`from cors_routes import assert_cors_contract` is the test helper's public name; "
-        "importing cors_routes must not load the diagnostics, so __getattr__ loads it on use"
+        "importing cors_routes must not load the diagnostics, so the helper loads it when called"
     ),
     ("_installation", "_startup"): (
         "the start-up lint runs at the first request; importing cors_routes must not load "
