@@ -191,29 +191,15 @@ async def probe(
             )
         )
     simple = method in browser.SAFELISTED_METHODS
-    read = NO
-    actual = _Response(0, ())
+    read: str = NO
+    exposed: dict[str, str] = {}
     # The browser sends any other request only after its preflight passed (so the endpoint
     # runs only for the origins it would run for).
     if send != NO or (simple and not skip_refused):
-        actual = await _send(app, method, url, [("origin", origin)])
-        read = _level(
-            lambda credentials: (
-                browser.cors_check(
-                    _request(origin, method, url, (), credentials), actual.headers
-                ).ok
-            )
-        )
-        if not simple:
-            read = min(read, send, key=LEVELS.index)
-    exposed: dict[str, str] = {}
-    if read != NO:
-        listed = browser.parse_list(
-            browser.header_value(actual.headers, "access-control-expose-headers")
-        )
-        for name in sorted({item.lower() for item in listed or ()}):
-            # "*" means every header only without credentials (Fetch: with them it is a name)
-            exposed[name] = WITHOUT if name == "*" else read
+        read, exposed = await _actual(app, origin, method, url)
+        if not simple and read != min(read, send, key=LEVELS.index):
+            read = send
+            exposed = {name: min(level, send, key=LEVELS.index) for name, level in exposed.items()}
     facts: dict[str, Any] = {}
     if not simple:
         facts["send"] = send
@@ -226,6 +212,44 @@ async def probe(
     if send != NO:
         facts["max_age"] = max_age
     return facts, send != NO
+
+
+async def _actual(app: Any, origin: str, method: str, url: str) -> tuple[str, dict[str, str]]:
+    """How far the page may read the response, and the exposed headers (name: level).
+
+    A request with credentials carries the user's cookies, and a server may answer it
+    otherwise (Starlette's CORSMiddleware before 0.38 reflected the origin for ``*`` only
+    when a cookie came): where the answer without cookies is ``*``, which only requests
+    without credentials may read, the request is sent again with a cookie, and judged with
+    credentials.
+    """
+
+    def judge(response: _Response, credentials: bool) -> bool:
+        request = _request(origin, method, url, (), credentials)
+        return browser.cors_check(request, response.headers).ok
+
+    plain = await _send(app, method, url, [("origin", origin)])
+    if not judge(plain, False):
+        return NO, {}
+    exposed = dict.fromkeys(_exposed(plain), WITHOUT)
+    with_cookie = plain
+    if not judge(plain, True):
+        if browser.header_value(plain.headers, "access-control-allow-origin") != "*":
+            return WITHOUT, exposed
+        with_cookie = await _send(app, method, url, [("origin", origin), ("cookie", "probe=1")])
+        if not judge(with_cookie, True):
+            return WITHOUT, exposed
+    for name in _exposed(with_cookie):
+        # "*" means every header only without credentials (Fetch: with them it is a name)
+        exposed[name] = WITHOUT if name == "*" else WITH
+    return WITH, dict(sorted(exposed.items()))
+
+
+def _exposed(response: _Response) -> list[str]:
+    listed = browser.parse_list(
+        browser.header_value(response.headers, "access-control-expose-headers")
+    )
+    return sorted({item.lower() for item in listed or ()})
 
 
 def _max_age(headers: Headers) -> int | str | None:

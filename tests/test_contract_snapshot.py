@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from _cli import ROOT, run
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -276,3 +277,35 @@ def test_diff_of_a_contract_and_the_app_probes_the_contracts_origins_too(tmp_pat
         json.loads(contract.read_text())["routes"][c["path"]][c["method"]]["answer"]
         for c in changes
     } == {"405", "404"}
+
+
+def test_a_server_that_reflects_the_origin_only_for_cookies_is_judged_with_a_cookie() -> None:
+    """As Starlette's CORSMiddleware did before 0.38 for ``*`` with credentials."""
+
+    async def profile(request: Request) -> Response:
+        origin = request.headers.get("origin", "")
+        if "cookie" in request.headers:
+            headers = {"Access-Control-Allow-Origin": origin}
+            headers["Access-Control-Allow-Credentials"] = "true"
+        else:
+            headers = {"Access-Control-Allow-Origin": "*"}
+        return JSONResponse({"name": "Ada"}, headers=headers)
+
+    contract = json.loads(snapshot(Starlette(routes=[Route("/profile", profile)])))
+    facts = contract["routes"]["/profile"]["GET"]["origins"]["https://cors-probe.invalid"]
+    assert facts["read"] == "with credentials"
+
+
+def test_where_the_app_checks_origins_a_refused_origin_sends_no_actual_request() -> None:
+    seen: list[str] = []
+    app = FastAPI()
+
+    @app.get("/items")
+    async def list_items(request: Request) -> list[str]:
+        seen.append(request.headers["origin"])
+        return []
+
+    app.add_middleware(CORSMiddleware, allow_origins=[APP], allow_methods=["*"])
+    contract = json.loads(snapshot(app))
+    assert seen == [APP]  # the look-alikes, another site and null were refused at the preflight
+    assert contract["routes"]["/items"]["GET"]["origins"]["https://evilapp.example"] == "nothing"
