@@ -309,3 +309,10 @@ def test_where_the_app_checks_origins_a_refused_origin_sends_no_actual_request()
     contract = json.loads(snapshot(app))
     assert seen == [APP]  # the look-alikes, another site and null were refused at the preflight
     assert contract["routes"]["/items"]["GET"]["origins"]["https://evilapp.example"] == "nothing"
+
+
+def test_the_committed_example_contract_is_the_example_apps_snapshot() -> None:
+    from examples import contract_migration
+
+    committed = (ROOT / "examples" / "cors-contract.json").read_text()
+    assert committed == snapshot(contract_migration.before)
