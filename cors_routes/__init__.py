@@ -2,10 +2,14 @@
 
 ``CORSRoute`` (FastAPI) is imported on first use, so ``cors_routes`` and
 ``cors_routes.starlette`` work in a Starlette app without FastAPI installed.
+``assert_cors_contract`` (a test helper) loads :mod:`cors_routes.contract` when first
+called: ``import cors_routes`` never loads the diagnostics.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from ._installation import install
@@ -24,6 +28,7 @@ __all__ = [
     "CORSPolicy",
     "CORSRoute",
     "StarletteCORSRoute",
+    "assert_cors_contract",
     "cors",
     "install",
     "no_cors",
@@ -43,3 +48,21 @@ def __getattr__(name: str) -> Any:
             ) from error
         return CORSRoute
     raise AttributeError(f"module 'cors_routes' has no attribute {name!r}")
+
+
+def assert_cors_contract(
+    app: Any,
+    path: str | PathLike[str],
+    *,
+    update: bool | None = None,
+    origins: Iterable[str] = (),
+    lifespan: bool = False,
+) -> None:
+    """Fail (``AssertionError``) when what browsers may do with ``app`` differs from the CORS
+    contract in ``path``, with every change in words; rewrite it with ``update=True`` or
+    ``CORS_ROUTES_UPDATE_CONTRACT=1``. See :func:`cors_routes.contract.assert_cors_contract`.
+    """
+    # The contract is a diagnostic: loaded by the first call, never by `import cors_routes`.
+    from .contract import assert_cors_contract as check
+
+    check(app, path, update=update, origins=origins, lifespan=lifespan)

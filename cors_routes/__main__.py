@@ -3,6 +3,8 @@
   routes APP    every route with its effective CORS policy
   explain APP   what a browser concludes about one request, and why (exit 0 allowed, 1 blocked)
   check APP     the CORS lint (exit 1 on errors)
+  snapshot APP  the app's CORS contract (JSON): what browsers may do, probed in process
+  diff CONTRACT APP|NEW.json   every change from a contract, in words (exit 1 if widened)
 
 APP is module:attribute, as for uvicorn (main:app); with --factory, APP names a function
 that builds the application and is called with no arguments. Exit code 2: a usage error, or
@@ -34,10 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import demo  # type: ignore[attr-defined, unused-ignore]
 
         return int(demo.run(host=args.host, port=args.port))
+    if args.command in ("snapshot", "diff"):
+        from ._contract_cli import run
+
+        return run(args, parser)
     from ._loading import AppLoadError, load_app
 
     try:
-        app = load_app(args.app, factory=args.factory)
+        app = load_app(args.app, factory=args.factory, app_dir=args.app_dir)
     except AppLoadError as error:
         parser.error(str(error))
     except Exception:
@@ -161,6 +167,10 @@ def _parser() -> argparse.ArgumentParser:
         "lists every place the finding applies to and 'where' is the first of them",
     )
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+
+    from ._contract_cli import add_commands
+
+    add_commands(commands, _app_arguments)
     return parser
 
 
@@ -170,6 +180,12 @@ def _app_arguments(command: argparse.ArgumentParser) -> None:
         "--factory",
         action="store_true",
         help="APP is a function returning the application: call it with no arguments",
+    )
+    command.add_argument(
+        "--app-dir",
+        default=None,
+        metavar="DIR",
+        help="look for APP's module in DIR (put first on sys.path), as uvicorn --app-dir",
     )
 
 

@@ -15,12 +15,13 @@ class AppLoadError(Exception):
     """APP does not name an importable application."""
 
 
-def load_app(spec: str, *, factory: bool = False) -> Any:
+def load_app(spec: str, *, factory: bool = False, app_dir: str | None = None) -> Any:
     """Import ``module:attribute`` (the attribute may be dotted: ``pkg.mod:api.app``).
 
     The current directory is importable, as with ``uvicorn``. With ``factory``, the attribute
     is a callable that builds the application: it is called with no arguments (``--factory``,
-    as for uvicorn). The application must hold routes (a Starlette or FastAPI app or router,
+    as for uvicorn). ``app_dir`` is searched for the module first (``--app-dir``). The
+    application must hold routes (a Starlette or FastAPI app or router,
     possibly wrapped in middleware): the diagnostics read them. A function that cannot take
     (scope, receive, send) is reported as a likely factory.
     """
@@ -29,6 +30,8 @@ def load_app(spec: str, *, factory: bool = False) -> Any:
         raise AppLoadError(f"APP must be 'module:attribute', like 'main:app', not {spec!r}")
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
+    if app_dir is not None:  # --app-dir, as uvicorn's: searched first
+        sys.path.insert(0, os.path.abspath(app_dir))
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:

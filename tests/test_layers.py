@@ -98,7 +98,12 @@ LAYERS: dict[str, int] = {
     "_terminal": DIAGNOSTICS,
     "__main__": DIAGNOSTICS,
     "demo": DIAGNOSTICS,
-    "contract": DIAGNOSTICS,  # future
+    "contract": DIAGNOSTICS,
+    "_contract_targets": DIAGNOSTICS,
+    "_contract_probe": DIAGNOSTICS,
+    "_contract_model": DIAGNOSTICS,
+    "_contract_diff": DIAGNOSTICS,
+    "_contract_cli": DIAGNOSTICS,
     "report_only": DIAGNOSTICS,  # future
 }
 
@@ -107,6 +112,10 @@ FASTAPI_IN_INTEGRATION = {"routing", "_openapi"}
 
 # (importer, imported): why importer may import a higher layer, inside a function only.
 LAZY_UPWARD: dict[tuple[str, str], str] = {
+    ("__init__", "contract"): (
+        "`from cors_routes import assert_cors_contract` is the test helper's public name; "
+        "importing cors_routes must not load the diagnostics, so the helper loads it when called"
+    ),
     ("_installation", "_startup"): (
         "the start-up lint runs at the first request; importing cors_routes must not load "
         "the diagnostics"
