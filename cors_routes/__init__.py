@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._installation import install
+from ._report import CORSReport, CORSVerdict
 from .decorators import cors, no_cors
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CORSConfigError",
     "CORSPolicy",
+    "CORSReport",
     "CORSRoute",
+    "CORSVerdict",
     "StarletteCORSRoute",
     "cors",
     "install",

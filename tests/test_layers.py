@@ -66,6 +66,7 @@ LAYERS: dict[str, int] = {
     "_origin_probes": CORE,
     "_callables": CORE,
     "policy": CORE,
+    "_report": CORE,
     # 1 decision: per request; starlette, never fastapi
     "_dispatch": DECISION,
     "_response_headers": DECISION,
@@ -97,6 +98,7 @@ LAYERS: dict[str, int] = {
     "_terminal": DIAGNOSTICS,
     "__main__": DIAGNOSTICS,
     "demo": DIAGNOSTICS,
+    "_report_only": DIAGNOSTICS,
     "contract": DIAGNOSTICS,  # future
     "report_only": DIAGNOSTICS,  # future
 }
@@ -109,6 +111,10 @@ LAZY_UPWARD: dict[tuple[str, str], str] = {
     ("_installation", "_startup"): (
         "the start-up lint runs at the first request; importing cors_routes must not load "
         "the diagnostics"
+    ),
+    ("_installation", "_report_only"): (
+        "report-only mode judges answers with the browser model; only install(enforce=False) "
+        "loads it, so importing cors_routes (or enforcing) does not"
     ),
     ("_route_mixin", "_startup"): (
         "the start-up lint runs at the first request; importing cors_routes must not load "
