@@ -44,7 +44,6 @@ from ._headers import MAX_REQUEST_HEADERS_LENGTH, parse_request_headers
 from ._installation import Installation, _Routed, _with_router_entry
 from ._refusal_log import _precise
 from ._report import CORSReport, CORSVerdict, Outcome, ReportKind
-from ._response_headers import merged_start_message
 
 logger = logging.getLogger("cors_routes")
 
@@ -56,6 +55,7 @@ _REMEMBERED_REPORTS = 10_000
 _LOG_LINES_PER_MINUTE = 60
 _WINDOW = 60.0
 _REMEMBERED_LABELS = 10_000
+_REMEMBERED_VERDICTS = 1024
 # A serialized origin is scheme "://" host [":" port], the host at most 253 bytes: anything
 # longer no browser sends, and is reported under one key.
 _MAX_ORIGIN = 270
@@ -100,6 +100,9 @@ class Reporter:
         self.capacity = _REMEMBERED_REPORTS
         self.lines_per_minute = _LOG_LINES_PER_MINUTE
         self.labels: dict[int, tuple[Any, str]] = {}
+        # The browser's verdicts on the CORS headers of both answers, for an origin: traffic
+        # repeats the same few, and a hit skips the checks. Emptied when full.
+        self.verdicts: dict[tuple[Any, ...], tuple[CORSVerdict, CORSVerdict]] = {}
         self.reports = 0
         self._window_start: float | None = None
         self._logged = 0
@@ -180,9 +183,13 @@ class Reporter:
                 if cors is not None
                 else "the route that serves it has no CORS policy (@no_cors, or no default)"
             )
+        app_status, app_headers = exchange.start
+        app_cors, policy_cors = _cors_part(app_headers), _cors_part(headers)
+        if _is_2xx(app_status) == _is_2xx(status) and sorted(app_cors) == sorted(policy_cors):
+            return  # the same headers: the browser concludes the same
         request = _Asked(exchange.origin.decode("latin-1"), method_text, exchange.path, names)
-        app = _preflight_verdict(request, *exchange.start, private_network)
-        policy = _preflight_verdict(request, status, headers, private_network)
+        app = _preflight_verdict(request, app_status, app_cors, private_network)
+        policy = _preflight_verdict(request, status, policy_cors, private_network)
         if _same(app, policy):
             return
         reason = _reason(app, policy, why_refused, cors)
@@ -195,23 +202,37 @@ class Reporter:
             routed.path, routed.root_path = exchange.path, exchange.root_path
         cors = self.installation.response_cors(scope, routed)
         status, observed = exchange.start
+        app_cors = _cors_part(observed)
         if cors is None:
             # No policy decorates it: the client would get the app's own CORS headers, those
             # of the router's answer (none if a middleware answered before the router).
-            inner = exchange.router_start[1] if exchange.router_start is not None else []
-            enforced = [item for item in observed if not _is_cors(item[0])]
-            enforced += [item for item in inner if _is_cors(item[0])]
+            inner = exchange.router_start
+            policy_cors = _cors_part(inner[1]) if inner is not None else []
         else:
             origin = exchange.origin
             extra = cors.origin_headers(scope, origin)
             if extra is None:
                 extra = await cors.asked_origin_headers(scope, origin)
-            enforced = merged_start_message({"headers": observed}, extra)[0]["headers"]
-        request = browser.Request(
-            exchange.origin.decode("latin-1"), scope["method"], exchange.path, (), False
-        )
-        app = _actual_verdict(request, status, observed)
-        policy = _actual_verdict(request, status, enforced)
+            # What install() sends: the app's headers, its Access-Control-* ones replaced.
+            policy_cors = _cors_part(extra)
+        if sorted(app_cors) == sorted(policy_cors):
+            return  # the same headers: the browser concludes the same
+        other = [name for name, _ in observed if not _is_cors(name)]
+        memo_key = (exchange.origin, status, tuple(app_cors), tuple(policy_cors), tuple(other))
+        verdicts = self.verdicts.get(memo_key)
+        if verdicts is None:
+            request = browser.Request(
+                exchange.origin.decode("latin-1"), scope["method"], exchange.path, (), False
+            )
+            verdicts = (
+                _actual_verdict(request, status, app_cors, other),
+                _actual_verdict(request, status, policy_cors, other),
+            )
+            if len(exchange.origin) <= _MAX_ORIGIN:
+                if len(self.verdicts) >= _REMEMBERED_VERDICTS:
+                    self.verdicts.clear()
+                self.verdicts[memo_key] = verdicts
+        app, policy = verdicts
         if _same(app, policy):
             return
         why_refused = ""
@@ -427,23 +448,28 @@ class _Asked(browser.Request):
         return names
 
 
-def _text_headers(headers: BytesHeaders) -> StrHeaders:
-    return [(key.decode("latin-1").lower(), value.decode("latin-1")) for key, value in headers]
+def _cors_part(headers: BytesHeaders) -> StrHeaders:
+    """The ``Access-Control-*`` lines of ``headers``, names lower-cased: all a browser's
+    CORS checks read (with the names of the others, for what a script may read)."""
+    return [
+        (key.decode("latin-1").lower(), value.decode("latin-1"))
+        for key, value in headers
+        if _is_cors(key)
+    ]
 
 
-def _cors_part(headers: StrHeaders) -> tuple[tuple[str, str], ...]:
-    return tuple(item for item in headers if item[0].startswith("access-control-"))
+def _is_2xx(status: int) -> bool:
+    return 200 <= status <= 299
 
 
 def _preflight_verdict(
-    request: _Asked, status: int, headers: BytesHeaders, private_network: bool
+    request: _Asked, status: int, headers: StrHeaders, private_network: bool
 ) -> CORSVerdict:
-    text = _text_headers(headers)
-    anonymous = browser.preflight_check(request, status, text)
-    credentialed = browser.preflight_check(request.with_credentials(), status, text)
+    anonymous = browser.preflight_check(request, status, headers)
+    credentialed = browser.preflight_check(request.with_credentials(), status, headers)
     granted = None
     if private_network:
-        allowed = browser.header_value(text, "access-control-allow-private-network")
+        allowed = browser.header_value(headers, "access-control-allow-private-network")
         granted = anonymous.ok and allowed == "true"
     reason = anonymous.reason
     if anonymous.ok and granted is False:
@@ -454,20 +480,22 @@ def _preflight_verdict(
         allowed_with_credentials=credentialed.ok and granted is not False,
         private_network=granted,
         exposed_headers=(),
-        headers=_cors_part(text),
+        headers=tuple(headers),
         reason=reason,
     )
 
 
-def _actual_verdict(request: browser.Request, status: int, headers: BytesHeaders) -> CORSVerdict:
-    text = _text_headers(headers)
-    anonymous = browser.cors_check(request, text)
+def _actual_verdict(
+    request: browser.Request, status: int, headers: StrHeaders, other: list[bytes]
+) -> CORSVerdict:
+    anonymous = browser.cors_check(request, headers)
     credentialed = browser.cors_check(
-        browser.Request(request.origin, request.method, request.url, (), True), text
+        browser.Request(request.origin, request.method, request.url, (), True), headers
     )
     exposed: tuple[str, ...] = ()
-    if anonymous.ok:
-        readable = browser.readable_headers(request, text)
+    if anonymous.ok and browser.header_value(headers, "access-control-expose-headers"):
+        names = [(name.decode("latin-1"), "") for name in other]
+        readable = browser.readable_headers(request, [*headers, *names])
         exposed = tuple(
             sorted(name for name in readable if name not in browser.SAFELISTED_RESPONSE_HEADERS)
         )
@@ -477,7 +505,7 @@ def _actual_verdict(request: browser.Request, status: int, headers: BytesHeaders
         allowed_with_credentials=credentialed.ok,
         private_network=None,
         exposed_headers=exposed,
-        headers=_cors_part(text),
+        headers=tuple(headers),
         reason=anonymous.reason,
     )
 
@@ -536,15 +564,17 @@ def _reason(
     app: CORSVerdict, policy: CORSVerdict, why_refused: str, cors: RouteCORS | object
 ) -> str:
     """Why the policy answers differently, in its configuration's terms where it can."""
-    if app.allowed and not policy.allowed:
-        return why_refused or policy.reason
     settings = cors.policy if isinstance(cors, RouteCORS) else None
+    if app.allowed and not policy.allowed and why_refused:
+        return why_refused
+    if app.private_network and not policy.private_network:
+        return "the policy does not allow private network access (allow_private_network=False)"
+    if app.allowed and not policy.allowed:
+        return policy.reason
     if app.allowed_with_credentials and not policy.allowed_with_credentials:
         if settings is not None and not settings.allow_credentials:
             return "the policy does not allow credentials (allow_credentials=False)"
         return policy.reason or "the policy's answer fails the browser's check with credentials"
-    if app.private_network and not policy.private_network:
-        return "the policy does not allow private network access (allow_private_network=False)"
     if set(app.exposed_headers) - set(policy.exposed_headers):
         listed = ", ".join(settings.expose_headers) if settings is not None else ""
         return f"the policy exposes {listed or 'no response headers'} (expose_headers)"
@@ -568,7 +598,7 @@ def _preflight_refusal(cors: RouteCORS, asked: tuple[Any, bytes, bool, tuple[byt
 
 
 def _is_cors(name: bytes) -> bool:
-    return name.lower().startswith(_ACCESS_CONTROL)
+    return name[:15].lower() == _ACCESS_CONTROL
 
 
 def _shown(value: bytes, limit: int) -> str:
