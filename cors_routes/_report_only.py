@@ -327,7 +327,13 @@ class Reporter:
             decide = self._decision_scope(scope, exchange)
             selection = _selection.select(self.installation.router, decide, method)
             if isinstance(selection, _selection.Redirect):
-                return f"(slash redirect to {_shown(selection.path.encode(), _MAX_PATH)})"
+                # Named by the route it redirects to: a template, never the raw path.
+                target = _selection.select(
+                    self.installation.router, {**decide, "path": selection.path}, method
+                )
+                if isinstance(target, (_selection.Served, _selection.Partial)):
+                    return f"(slash redirect to {self._template(target.route)})"
+                return "(slash redirect)"
             if isinstance(selection, _selection.NotFound):
                 return "(no route: 404)"
             if isinstance(selection, _selection.Partial):
