@@ -354,7 +354,11 @@ class Reporter:
                     self.labels[id(held)] = (held, walked.path)
             known = self.labels.get(id(route))
             if known is None or known[0] is not route:
-                known = self.labels[id(route)] = (route, str(getattr(route, "path", "?")))
+                # Not walked (FastAPI's frontend() routes): its path, else its kind.
+                path = getattr(route, "path", None)
+                if not isinstance(path, str) or not path:
+                    path = f"({type(route).__name__.lstrip('_')})"
+                known = self.labels[id(route)] = (route, path)
         return known[1]
 
 
