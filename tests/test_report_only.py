@@ -593,3 +593,28 @@ def test_report_only_without_a_hook_logs() -> None:
     assert reporter is not None
     TestClient(app).get("/items/1", headers={"Origin": PARTNER})
     assert reporter.reports == 1
+
+
+def test_a_difference_both_ways_is_reported_changed() -> None:
+    async def receipt(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("paid", headers={"X-Request-Id": "9"})
+
+    app = Starlette(routes=[Route("/receipt", receipt)])
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], expose_headers=["X-Request-Id"])
+    reports: list[CORSReport] = []
+    policy = CORSPolicy(allow_origins=[APP_SITE], allow_credentials=True)
+    install(app, default=policy, enforce=False, on_report=reports.append)
+    TestClient(app).get("/receipt", headers={"Origin": APP_SITE})
+    report = only(reports)
+    # Credentials newly allowed ('*' never allows them); the exposed header no longer read.
+    assert report.outcome == "changed"
+    assert (report.app.allowed_with_credentials, report.policy.allowed_with_credentials) == (
+        False,
+        True,
+    )
+    assert (report.app.exposed_headers, report.policy.exposed_headers) == (("x-request-id",), ())
+    assert report.reason == "the policy exposes no response headers (expose_headers)"
+    assert report.difference == (
+        "the app allowed it without credentials only, exposing x-request-id; the policy would "
+        "allow it, with credentials too"
+    )
