@@ -618,3 +618,19 @@ def test_a_difference_both_ways_is_reported_changed() -> None:
         "the app allowed it without credentials only, exposing x-request-id; the policy would "
         "allow it, with credentials too"
     )
+
+
+def test_a_coroutine_function_hook_is_refused_once_without_a_stray_coroutine(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def hook(report: CORSReport) -> None:
+        raise AssertionError("never awaited")
+
+    app = install(build_app(True), default=STRICT, enforce=False, on_report=hook)
+    client = TestClient(app)
+    with caplog.at_level(logging.WARNING, logger="cors_routes"):
+        assert client.get("/items/1", headers={"Origin": PARTNER}).status_code == 200
+        assert client.get("/items/1", headers={"Origin": APP_SITE}).status_code == 200
+    failures = [r for r in caplog.records if "on_report hook raised" in r.getMessage()]
+    assert len(failures) == 1
+    assert "plain function" in str(failures[0].exc_info[1])  # type: ignore[index]
