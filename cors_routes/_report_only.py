@@ -172,8 +172,6 @@ class Reporter:
         why_refused = ""
         if isinstance(cors, RouteCORS):
             status, headers = await cors.preflight(decide, asked)
-            if status != 204:
-                why_refused = _preflight_refusal(cors, asked)
         elif cors is None and exchange.router_start is not None:
             return  # the app's own route answers it, enforced or not: the same answer
         else:
@@ -192,7 +190,7 @@ class Reporter:
         policy = _preflight_verdict(request, status, policy_cors, private_network)
         if _same(app, policy):
             return
-        reason = _reason(app, policy, why_refused, cors)
+        reason = partial(_preflight_reason, app, policy, cors, asked, status, why_refused)
         self._report(scope, exchange, "preflight", method_text, app, policy, reason)
 
     async def _compare_actual(self, scope: Scope, exchange: _Exchange) -> None:
@@ -235,13 +233,15 @@ class Reporter:
         app, policy = verdicts
         if _same(app, policy):
             return
-        why_refused = ""
-        if cors is None:
-            why_refused = "the route that serves it has no CORS policy (@no_cors, or no default)"
-        elif not policy.allowed:
-            why_refused = _precise("origin is not allowed", cors.policy, None, None, [])
-        reason = _reason(app, policy, why_refused, cors)
-        self._report(scope, exchange, "actual", scope["method"], app, policy, reason)
+        self._report(
+            scope,
+            exchange,
+            "actual",
+            scope["method"],
+            app,
+            policy,
+            partial(_actual_reason, app, policy, cors),
+        )
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -253,8 +253,9 @@ class Reporter:
         method: str,
         app: CORSVerdict,
         policy: CORSVerdict,
-        reason: str,
+        reason: Callable[[], str],
     ) -> None:
+        """Report a difference, unless this key was reported (``reason`` is asked only then)."""
         outcome = _outcome(app, policy)
         route = self._label(scope, exchange, method)
         origin = _shown(exchange.origin, _MAX_ORIGIN)
@@ -275,7 +276,7 @@ class Reporter:
             policy=policy,
             outcome=outcome,
             difference=_difference(app, policy),
-            reason=reason,
+            reason=reason(),
         )
         self.reports += 1
         self._log(report)
@@ -593,6 +594,28 @@ def _reason(
         return f"the policy exposes {listed} (expose_headers)"
     failed = app.reason or "its answer does not grant what the policy grants"
     return f"the policy grants it, where the app's answer fails the browser's check: {failed}"
+
+
+def _actual_reason(app: CORSVerdict, policy: CORSVerdict, cors: RouteCORS | None) -> str:
+    why_refused = ""
+    if cors is None:
+        why_refused = "the route that serves it has no CORS policy (@no_cors, or no default)"
+    elif not policy.allowed:
+        why_refused = _precise("origin is not allowed", cors.policy, None, None, [])
+    return _reason(app, policy, why_refused, cors)
+
+
+def _preflight_reason(
+    app: CORSVerdict,
+    policy: CORSVerdict,
+    cors: RouteCORS | object,
+    asked: tuple[Any, bytes, bool, tuple[bytes, ...]],
+    status: int,
+    why_refused: str,
+) -> str:
+    if isinstance(cors, RouteCORS) and status != 204:
+        why_refused = _preflight_refusal(cors, asked)
+    return _reason(app, policy, why_refused, cors)
 
 
 def _preflight_refusal(cors: RouteCORS, asked: tuple[Any, bytes, bool, tuple[bytes, ...]]) -> str:
