@@ -96,7 +96,7 @@ class Reporter:
         self.installation = installation
         self.hook = hook
         self.clock: Callable[[], float] = time.monotonic
-        self.seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
+        self.seen: OrderedDict[tuple[str | bytes, ...], None] = OrderedDict()
         self.capacity = _REMEMBERED_REPORTS
         self.lines_per_minute = _LOG_LINES_PER_MINUTE
         self.labels: dict[int, tuple[Any, str]] = {}
@@ -258,8 +258,9 @@ class Reporter:
         """Report a difference, unless this key was reported (``reason`` is asked only then)."""
         outcome = _outcome(app, policy)
         route = self._label(scope, exchange, method)
-        origin = _shown(exchange.origin, _MAX_ORIGIN)
-        key = (kind, route, origin.lower(), _shown(method.encode("latin-1"), _MAX_METHOD), outcome)
+        # Request values in the key are cut to what a browser can send (an origin of at most
+        # ~270 bytes, a method of 64): a longer one shares its key with others like it.
+        key = (kind, route, exchange.origin[:_MAX_ORIGIN].lower(), method[:_MAX_METHOD], outcome)
         if key in self.seen:
             self.seen.move_to_end(key)
             return
@@ -270,8 +271,8 @@ class Reporter:
             kind=kind,
             route=route,
             path=_shown(exchange.path.encode("utf-8", "replace"), _MAX_PATH),
-            method=key[3],
-            origin=origin,
+            method=_shown(method.encode("latin-1"), _MAX_METHOD),
+            origin=_shown(exchange.origin, _MAX_ORIGIN),
             app=app,
             policy=policy,
             outcome=outcome,

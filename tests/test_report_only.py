@@ -482,10 +482,13 @@ def test_100000_requests_with_random_origins_and_paths_keep_memory_bounded(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     calls = 0
+    long_origins: list[str] = []
 
     def count(report: CORSReport) -> None:
         nonlocal calls
         calls += 1
+        if len(report.origin) > 270:
+            long_origins.append(report.origin)
 
     app = install(small_app(), default=STRICT, enforce=False, on_report=count)
     reporter = reporter_of(app)
@@ -520,14 +523,17 @@ def test_100000_requests_with_random_origins_and_paths_keep_memory_bounded(
     assert calls > 90_000
     assert len(reporter.seen) == reporter.capacity == 10_000
     assert len(reporter.labels) <= 10
-    assert all(len(key[2]) <= 300 for key in reporter.seen)
+    assert all(len(key[2]) <= 270 for key in reporter.seen)  # origins cut to a browser's
     assert {key[1] for key in reporter.seen} <= {"/items/{item_id}", "(no route: 404)"}
     lines = [r for r in caplog.records if r.name == "cors_routes"]
     assert len(lines) == reporter.lines_per_minute  # one minute (by its clock): the cap
     assert len(reporter.verdicts) <= 1024
     assert reporter.suppressed == calls - len(lines)
-    long_origins = [key[2] for key in reporter.seen if "chars)" in key[2]]
-    assert long_origins and all(k.isprintable() and "\x1b" not in k for k in long_origins)
+    # Hostile origins reach the hook and the log shortened and printable; they share their
+    # first 270 bytes, so one is reported per kind and route (2 x 2 keys) of the 100 sent.
+    assert 1 <= len(long_origins) <= 4
+    for origin in long_origins:
+        assert origin.endswith("chars)") and len(origin) < 300 and origin.isprintable()
 
 
 def test_a_hook_that_raises_is_logged_once_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
