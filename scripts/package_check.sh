@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging proof: build the sdist and the wheel, check their metadata and contents, then
 # install the wheel (not the checkout) into fresh venvs, with and without the fastapi extra,
-# and use it from a directory where the checkout is not importable.
+# and use it from a directory where the checkout is not importable; last, an editable install
+# (`pip install -e`) that mypy and pyright must see from code outside the checkout.
 #
 #   bash scripts/package_check.sh
 #
@@ -74,8 +75,8 @@ copy_source() {  # the files git sees (tracked and untracked-not-ignored), as th
         tar -C "$root" --null -T - -cf - | tar -C "$work/src" -xf -
 }
 must "copy the source (git ls-files) to a temp dir" copy_source
-must "venv with build and twine" bash -c '
-    "$1" -m venv "$2" && "$2/bin/python" -m pip install "${@:3}" build twine' \
+must "venv with build, twine and trove-classifiers" bash -c '
+    "$1" -m venv "$2" && "$2/bin/python" -m pip install "${@:3}" build twine trove-classifiers' \
     _ "$python" "$work/tools" "${pip_quiet[@]}"
 must "python -m build (sdist and wheel)" \
     "$work/tools/bin/python" -m build --outdir "$work/dist" "$work/src"
@@ -102,12 +103,18 @@ package_files() {
     (cd "$root" && find cors_routes -name __pycache__ -prune -o -type f \
         \( -name '*.py' -o -name py.typed \) -print) | sort
 }
-# ARCHIVE: what the wheel/sdist must hold beyond the package, and what it must not.
+# The documentation the sdist ships (MANIFEST.in: graft docs), as git sees it.
+doc_files() {
+    git -C "$root" ls-files --cached --others --exclude-standard docs | sort
+}
+# ARCHIVE KIND: what the wheel/sdist must hold beyond the package, and what it must not.
 check_archive() {
-    "$python" - "$1" "$2" "$(package_files)" <<'EOF'
+    "$python" - "$1" "$2" "$(package_files)" "$(doc_files)" <<'EOF'
 import sys, tarfile, zipfile
 
-archive, kind, expected = sys.argv[1], sys.argv[2], sys.argv[3].split()
+archive, kind = sys.argv[1], sys.argv[2]
+expected, docs = sys.argv[3].split(), sys.argv[4].split()
+problems = []
 if kind == "wheel":
     names = set(zipfile.ZipFile(archive).namelist())
     required = set(expected) | {"cors_routes/py.typed"}
@@ -119,20 +126,32 @@ if kind == "wheel":
         found = [n for n in names if n.endswith(".dist-info/" + file)]
         return zipfile.ZipFile(archive).read(found[0]).decode() if found else ""
 
-    problems = [f"unexpected top-level entry {t!r}" for t in extra]
+    problems += [f"unexpected top-level entry {t!r}" for t in extra]
     text = dist_info("METADATA")
     for line in ("Requires-Dist: starlette", "Provides-Extra: fastapi",
-                 "Description-Content-Type: text/markdown"):
+                 "Description-Content-Type: text/markdown", "License-Expression: MIT",
+                 *(f"Project-URL: {label}, https://github.com/cors-routes/cors-routes"
+                   for label in ("Homepage", "Source", "Changelog", "Issues")),
+                 # every Python the CI runs (scripts/matrix.sh: 3.10 and 3.13; .ci/run: python3)
+                 *(f"Classifier: Programming Language :: Python :: 3.{minor}"
+                   for minor in (10, 11, 12, 13))):
         if line not in text:
             problems.append(f"METADATA lacks {line!r}")
+    if not dist_info("licenses/LICENSE"):
+        problems.append("no .dist-info/licenses/LICENSE")
     if "cors-routes = cors_routes.__main__:main" not in dist_info("entry_points.txt"):
         problems.append("entry_points.txt lacks the cors-routes console script")
 else:
     with tarfile.open(archive) as tar:
-        # strip the leading 'cors_routes-0.1.0/'
+        # strip the leading 'cors_routes-<version>/'
         names = {m.name.partition("/")[2] for m in tar.getmembers() if m.isfile()}
-    required = set(expected) | {"README.md", "pyproject.toml", "cors_routes/py.typed"}
-    problems = []
+    required = set(expected) | set(docs) | {
+        "README.md", "pyproject.toml", "CHANGELOG.md", "LICENSE", "cors_routes/py.typed"}
+    if not docs:
+        problems.append("no docs/ in the checkout to look for")
+    # MANIFEST.in prunes these: the suite, benchmarks and tools live in the repository.
+    problems += [f"unexpected {name}" for name in sorted(names)
+                 if name.split("/")[0] in ("tests", "benchmarks", "fuzz", "scripts")]
 missing = sorted(required - names)
 problems += [f"missing {name}" for name in missing]
 print(f"{kind}: {len(names)} files, {len(required)} required")
@@ -142,10 +161,30 @@ sys.exit(1 if problems else 0)
 EOF
 }
 count="$(package_files | wc -l)"
-check "wheel holds cors_routes/py.typed and all $count package files, nothing else" \
+check "wheel: all $count package files, py.typed, LICENSE, URLs, classifiers, nothing else" \
     check_archive "$wheel" wheel
-check "sdist holds README.md, pyproject.toml and all $count package files" \
+check "sdist: all $count package files, py.typed, docs/, CHANGELOG.md, LICENSE, README.md" \
     check_archive "$sdist" sdist
+# Every classifier is one PyPI accepts (it refuses an upload with an unknown one), and none
+# is deprecated. No License :: classifier, on purpose: the license expression
+# (License-Expression: MIT) supersedes them, and setuptools refuses both together.
+valid_classifiers() {
+    "$work/tools/bin/python" - "$1" <<'EOF'
+import sys, zipfile
+from trove_classifiers import classifiers, deprecated_classifiers
+
+wheel = zipfile.ZipFile(sys.argv[1])
+metadata = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+given = [line.partition(": ")[2] for line in wheel.read(metadata).decode().splitlines()
+         if line.startswith("Classifier: ")]
+print(f"{len(given)} classifiers")
+bad = [c for c in given if c not in classifiers or c in deprecated_classifiers]
+for c in bad:
+    print(f"not a valid classifier: {c!r}")
+sys.exit(1 if bad or not given else 0)
+EOF
+}
+check "every classifier is in trove-classifiers' list" valid_classifiers "$wheel"
 
 # -- 3. install the wheel and use it ---------------------------------------------------------
 
@@ -183,13 +222,13 @@ app.router.route_class = CORSRoute
 async def items() -> list[str]:
     return []
 EOF
-routes_lists_the_endpoint() {
-    "$with_fastapi/bin/cors-routes" routes pkgcheck_app:app >"$work/routes.txt" || return 1
+routes_lists_the_endpoint() {  # VENV
+    "$1/bin/cors-routes" routes pkgcheck_app:app >"$work/routes.txt" || return 1
     cat "$work/routes.txt"
     grep -E '^/pkgcheck/items +GET +CORSRoute +@cors +https://pkgcheck\.example ' "$work/routes.txt"
 }
 check "cors-routes routes pkgcheck_app:app lists GET /pkgcheck/items with its policy" \
-    routes_lists_the_endpoint
+    routes_lists_the_endpoint "$with_fastapi"
 
 without_fastapi="$work/venv-starlette"
 must "second fresh venv: pip install <wheel> (no extra)" bash -c '
@@ -207,6 +246,90 @@ except ImportError as error:
     assert "cors-routes[fastapi]" in str(error), error
 else:
     raise AssertionError("cors_routes.CORSRoute resolved without FastAPI")'
+
+# The README's install before a release: from a checkout (a copy here, not a link to it).
+from_checkout="$work/venv-checkout"
+must "third fresh venv: pip install '<checkout>[fastapi]' (not editable)" bash -c '
+    "$1" -m venv "$2" && "$2/bin/python" -m pip install "${@:4}" "$3[fastapi]"' \
+    _ "$python" "$from_checkout" "$work/src" "${pip_quiet[@]}"
+check "from a checkout: cors_routes is a copy inside the venv, fastapi is installed" \
+    "$from_checkout/bin/python" -c '
+import importlib.util, os, sys, cors_routes
+assert importlib.util.find_spec("fastapi") is not None, "the [fastapi] extra was not installed"
+where = os.path.realpath(cors_routes.__file__)
+print(where)
+sys.exit(0 if where.startswith(os.path.realpath(sys.prefix) + os.sep) else 1)'
+check "from a checkout: cors-routes routes pkgcheck_app:app lists the endpoint" \
+    routes_lists_the_endpoint "$from_checkout"
+
+# -- 4. an editable install that type checkers see -------------------------------------------
+# setuptools' default editable mode for a flat layout is an import hook, which mypy and pyright
+# never run ("cannot find module"); pyproject's package-dir = {"" = "."} makes it a static
+# .pth path. `pip install -e` of the copy, with no flags, then type-check code outside it.
+# basedpyright is pyright with node in its wheel: nothing is fetched from npm at run time.
+
+editable="$work/venv-editable"
+must "fourth fresh venv: pip install -e <checkout> (no flags), mypy, pyright" bash -c '
+    "$1" -m venv "$2" && "$2/bin/python" -m pip install "${@:4}" -e "$3" mypy basedpyright' \
+    _ "$python" "$editable" "$work/src" "${pip_quiet[@]}"
+static_pth() {  # one __editable__ .pth naming the checkout, and no import-hook finder
+    "$editable/bin/python" - "$work/src" <<'EOF'
+import os, pathlib, sys, sysconfig
+
+site = pathlib.Path(sysconfig.get_paths()["purelib"])
+pth = sorted(site.glob("__editable__*cors_routes*.pth"))
+finders = sorted(site.glob("__editable__*cors_routes*finder.py"))
+print("pth:", [p.name for p in pth], "finders:", [f.name for f in finders])
+lines = [line for p in pth for line in p.read_text().splitlines() if line.strip()]
+print("paths:", lines)
+ok = (len(pth) == 1 and not finders
+      and [os.path.realpath(line) for line in lines] == [os.path.realpath(sys.argv[1])])
+sys.exit(0 if ok else 1)
+EOF
+}
+check "the editable install is a static .pth path to the checkout, not an import hook" \
+    static_pth
+cat >"$outside/typed_use.py" <<'EOF'
+from cors_routes import CORSPolicy, cors
+
+
+@cors(CORSPolicy(allow_origins=["https://app.example"]))
+async def items() -> list[str]:
+    return []
+
+
+POLICY: CORSPolicy = CORSPolicy(allow_origins=["https://app.example"]).replace(max_age=60)
+EOF
+# The same use with a type error: a checker that found the package reports it (one that did
+# not would say "cannot find module", or nothing under ignore_missing_imports).
+cat >"$outside/typed_misuse.py" <<'EOF'
+from cors_routes import CORSPolicy
+
+POLICY: int = CORSPolicy(allow_origins=["https://app.example"])
+EOF
+check "mypy --strict, outside the checkout: code using cors_routes type-checks" \
+    "$editable/bin/python" -m mypy --strict --no-incremental "$outside/typed_use.py"
+mypy_sees_types() {
+    ! "$editable/bin/python" -m mypy --strict --no-incremental "$outside/typed_misuse.py" \
+        >"$work/mypy.txt" 2>&1
+    local status=$?
+    cat "$work/mypy.txt"
+    [ "$status" -eq 0 ] && grep -q 'has type "CORSPolicy", variable has type "int"' "$work/mypy.txt"
+}
+check "mypy, outside the checkout: a misuse is reported with cors_routes' own types" \
+    mypy_sees_types
+check "pyright, outside the checkout: code using cors_routes type-checks" \
+    "$editable/bin/basedpyright" --pythonpath "$editable/bin/python" "$outside/typed_use.py"
+pyright_sees_types() {
+    ! "$editable/bin/basedpyright" --pythonpath "$editable/bin/python" "$outside/typed_misuse.py" \
+        >"$work/pyright.txt" 2>&1
+    local status=$?
+    cat "$work/pyright.txt"
+    [ "$status" -eq 0 ] && grep -q '"CORSPolicy" is not assignable to declared type "int"' \
+        "$work/pyright.txt"
+}
+check "pyright, outside the checkout: a misuse is reported with cors_routes' own types" \
+    pyright_sees_types
 
 # -- the repo is as it was -------------------------------------------------------------------
 

@@ -2,16 +2,20 @@
 
 - ```python blocks run as modules of their own, in order (``<!-- env: NAME=VALUE -->`` before
   one sets a variable while it runs); a block after ``<!-- recipe: NAME -->`` is then
-  checked by ``CHECKS[NAME]`` with real requests.
+  checked by ``CHECKS[NAME]`` with real requests; ``<!-- warns: CODE -->`` says the block's
+  app reports that lint finding (asserted).
 - ```pycon blocks are evaluated and their output compared.
 - ```console blocks: each ``$ command`` runs from the repository root and its output must be
   the block's, line for line.
 - ```bash blocks hold set-up commands that other tests and CI run: each must be listed in
   ``EXERCISED`` with the file that runs it.
+- ```json blocks are files a command reads: each is marked ``<!-- file: NAME -->``, parses,
+  and is used by the test ``TESTED_FILES`` names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -64,7 +68,7 @@ def by_language(language: str) -> list[Block]:
 
 
 def test_every_block_is_of_a_kind_this_test_runs():
-    assert {block.language for block in BLOCKS} <= {"python", "pycon", "console", "bash"}
+    assert {block.language for block in BLOCKS} <= {"python", "pycon", "console", "bash", "json"}
     assert len(by_language("python")) >= 15
 
 
@@ -77,11 +81,23 @@ def run_python(block: Block, monkeypatch: pytest.MonkeyPatch) -> dict:
     return namespace
 
 
+def lint_warnings(block: Block) -> contextlib.AbstractContextManager[object]:
+    """``<!-- warns: CODE -->``: running the block (and its recipe's checks) must report that
+    lint finding, which the text says; any other finding fails the test."""
+    codes = block.marker("warns")
+    if not codes:
+        return contextlib.nullcontext()
+    from cors_routes.lint import CORSLintWarning
+
+    return pytest.warns(CORSLintWarning, match="|".join(rf"\[{re.escape(c)}\]" for c in codes))
+
+
 @pytest.mark.parametrize("block", by_language("python"), ids=lambda b: b.name)
 def test_python_block(block, monkeypatch):
-    namespace = run_python(block, monkeypatch)
-    for recipe in block.marker("recipe"):
-        CHECKS[recipe](namespace)
+    with lint_warnings(block):
+        namespace = run_python(block, monkeypatch)
+        for recipe in block.marker("recipe"):
+            CHECKS[recipe](namespace)
 
 
 def test_every_recipe_has_a_check():
@@ -135,7 +151,20 @@ EXERCISED = {
     ),
     "bash scripts/test.sh": (".ci/run", "scripts/test.sh"),
     "pip install 'cors-routes[fastapi]'": ("scripts/package_check.sh", "[fastapi]"),
+    "pip install '/path/to/cors-routes[fastapi]'": (
+        "scripts/package_check.sh",
+        "pip install '<checkout>[fastapi]'",
+    ),
+    "python -m build --wheel /path/to/cors-routes": ("scripts/package_check.sh", "-m build"),
+    "pip install '/path/to/cors-routes/dist/cors_routes-0.2.0-py3-none-any.whl[fastapi]'": (
+        "scripts/package_check.sh",
+        "pip install '<wheel>[fastapi]'",
+    ),
     "pip install cors-routes": ("scripts/package_check.sh", "second fresh venv"),
+    "uvicorn myapp:app --log-config log-config.json": (
+        "tests/test_logging_uvicorn.py",
+        '"--log-config", "log-config.json"',
+    ),
     "python -m benchmarks --instructions": (
         "tests/test_bench_instructions_smoke.py",
         "--instructions",
@@ -152,6 +181,20 @@ def test_bash_block_commands_are_run_elsewhere(block):
         assert command in EXERCISED, f"{command!r} is run by no test or CI step"
         where, evidence = EXERCISED[command]
         assert evidence in (ROOT / where).read_text(), (command, where)
+
+
+# Where each file shown in a ```json block is used for real.
+TESTED_FILES = {"log-config.json": ("tests/test_logging_uvicorn.py", "file: log-config.json")}
+
+
+@pytest.mark.parametrize("block", by_language("json"), ids=lambda b: b.name)
+def test_json_block_is_a_file_a_test_uses(block):
+    import json
+
+    (name,) = block.marker("file")
+    json.loads(block.code)
+    where, evidence = TESTED_FILES[name]
+    assert evidence in (ROOT / where).read_text(), (name, where)
 
 
 # -- the recipes' checks --------------------------------------------------------------------

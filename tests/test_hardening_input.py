@@ -10,6 +10,7 @@ import os
 import random
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from cors_routes._origins import (
     parse_configured_origin,
     parse_request_origin,
 )
+from cors_routes.lint import CORSLintWarning
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 sys.path.insert(0, str(FUZZ))
@@ -132,8 +134,12 @@ def call(method: str, path: str, headers: list[tuple[bytes, bytes]], *, counted:
     return start["status"], headers_out
 
 
-# The app's first request does its one-time work (the startup lint, the routing model).
-call("GET", "/r", [(b"origin", APP)], counted=False)
+# The app's first request does its one-time work (the startup lint, the routing model). It
+# runs at import, outside any test: the lint's finding about FastAPI's docs is not this
+# module's subject, and is filtered here where it is produced.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", r"warning \[uncovered-route\]", CORSLintWarning)
+    call("GET", "/r", [(b"origin", APP)], counted=False)
 
 
 def preflight(path, origin: bytes | list[bytes], method: bytes, acrh: list[bytes] = ()):

@@ -66,6 +66,7 @@ LAYERS: dict[str, int] = {
     "_origin_probes": CORE,
     "_callables": CORE,
     "policy": CORE,
+    "_options": CORE,
     "_report": CORE,
     # 1 decision: per request; starlette, never fastapi
     "_dispatch": DECISION,
