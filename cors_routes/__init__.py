@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._installation import install
 from ._options import CORSOptions
+from ._report import CORSReport, CORSVerdict
 from .decorators import cors, no_cors
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
@@ -26,7 +27,9 @@ __all__ = [
     "CORSConfigError",
     "CORSOptions",
     "CORSPolicy",
+    "CORSReport",
     "CORSRoute",
+    "CORSVerdict",
     "StarletteCORSRoute",
     "assert_cors_contract",
     "cors",

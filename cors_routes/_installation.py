@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,6 +48,7 @@ from ._dispatch import (
 )
 from ._openapi import with_cors_extension
 from ._precedence import FROM_DECORATOR, FROM_INSTALL, policy_of
+from ._report import CORSReport
 from ._route_mixin import XCors
 from ._served_methods import served_methods
 from .decorators import register
@@ -79,6 +80,8 @@ def install(
     *,
     x_cors: XCors | None = None,
     lint: bool = True,
+    enforce: bool = True,
+    on_report: Callable[[CORSReport], object] | None = None,
 ) -> App:
     """Give every HTTP route of ``app`` (FastAPI or Starlette) its CORS policy.
 
@@ -89,6 +92,11 @@ def install(
     route with a policy (True), without the origins (``"without-origins"``), or removes it
     (False); None leaves each route as its class says. ``lint=False`` turns off the
     configuration lint run at the first request. Returns ``app``.
+
+    ``enforce=False`` is report-only mode: every response stays as the app sends it
+    (``CORSMiddleware`` may stay in place), and wherever a browser would conclude
+    differently under the policies, a ``CORSReport`` is logged (``cors_routes`` logger,
+    WARNING) and passed to ``on_report`` (see docs/report-only.md).
 
     Call it once, after the app is built (typically at the end of an app factory), in
     place of ``app.add_middleware(CORSMiddleware, ...)``.
@@ -116,14 +124,30 @@ def install(
         raise CORSConfigError(
             "install() was already called on this app: call it once, with the default policy"
         )
-    _refuse_cors_middleware(app)
+    if not isinstance(enforce, bool):
+        raise CORSConfigError(f"install(enforce=...) takes True or False, not {enforce!r}")
+    if on_report is not None and (enforce or not callable(on_report)):
+        raise CORSConfigError(
+            "install(on_report=...) takes a function of one CORSReport, in report-only mode: "
+            "install(app, default=..., enforce=False, on_report=hook)"
+        )
+    if enforce:
+        _refuse_cors_middleware(app)
     installation = Installation(app, default, x_cors, lint)
     _installations[app] = installation
     starlette_app: Any = app
     build_stack = starlette_app.build_middleware_stack
+    reporter = None
+    if not enforce:
+        from . import _report_only  # loaded only for report-only mode
+
+        reporter = _report_only.Reporter(installation, on_report)
 
     def build_middleware_stack() -> ASGIApp:
-        stack = _with_router_entry(build_stack(), router, installation)
+        if reporter is not None:
+            return reporter.stack(build_stack(), router)
+        entry = _router_entry(installation.router, installation)
+        stack = _with_router_entry(build_stack(), router, entry)
         # Outside everything Starlette builds, ServerErrorMiddleware included, so that the
         # 500 it renders (or the app's own 500 handler) passes through the layer too.
         return _layer(stack, installation)
@@ -419,21 +443,21 @@ def _installed_inside(mount: Any) -> bool:
     return False
 
 
-def _with_router_entry(stack: ASGIApp, router: Any, installation: Installation) -> ASGIApp:
-    """``stack`` with the router entry between the innermost layer and the router.
+def _with_router_entry(stack: ASGIApp, router: Any, entry: ASGIApp) -> ASGIApp:
+    """``stack`` with ``entry`` between the innermost layer and the router.
 
     The layer objects were just built by the app's own ``build_middleware_stack``: they
     are this app's alone, so linking one to the entry changes nothing anyone shares.
     """
     if stack is router:
-        return _router_entry(router, installation)
+        return entry
     layer: Any = stack
     for _ in range(64):
         inner = getattr(layer, "app", None)
         if inner is None:
             break
         if inner is router:
-            layer.app = _router_entry(router, installation)
+            layer.app = entry
             break
         layer = inner
     return stack

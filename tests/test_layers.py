@@ -67,6 +67,7 @@ LAYERS: dict[str, int] = {
     "_callables": CORE,
     "policy": CORE,
     "_options": CORE,
+    "_report": CORE,
     # 1 decision: per request; starlette, never fastapi
     "_dispatch": DECISION,
     "_response_headers": DECISION,
@@ -104,7 +105,7 @@ LAYERS: dict[str, int] = {
     "_contract_model": DIAGNOSTICS,
     "_contract_diff": DIAGNOSTICS,
     "_contract_cli": DIAGNOSTICS,
-    "report_only": DIAGNOSTICS,  # future
+    "_report_only": DIAGNOSTICS,
 }
 
 # The layer-3 modules that may import fastapi (layer 4 may, layers 0-2 may not).
@@ -119,6 +120,10 @@ LAZY_UPWARD: dict[tuple[str, str], str] = {
     ("_installation", "_startup"): (
         "the start-up lint runs at the first request; importing cors_routes must not load "
         "the diagnostics"
+    ),
+    ("_installation", "_report_only"): (
+        "report-only mode judges answers with the browser model; only install(enforce=False) "
+        "loads it, so importing cors_routes (or enforcing) does not"
     ),
     ("_route_mixin", "_startup"): (
         "the start-up lint runs at the first request; importing cors_routes must not load "
