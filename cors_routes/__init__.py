@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._installation import install
+from ._origin_cache import OriginCache, OriginCacheStats, cached_origins
 from .decorators import cors, no_cors
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
@@ -21,7 +22,10 @@ __all__ = [
     "CORSConfigError",
     "CORSPolicy",
     "CORSRoute",
+    "OriginCache",
+    "OriginCacheStats",
     "StarletteCORSRoute",
+    "cached_origins",
     "cors",
     "install",
     "no_cors",

@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ._error_responses import send_exception_response
 from ._fetch import FORBIDDEN_METHODS
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, join, parse_request_headers
+from ._origin_request import ask
 from ._response_headers import VARY_ORIGIN, cors_start_message, merged_start_message
 from .policy import ANY_ORIGIN, CORSPolicy
 
@@ -242,7 +243,7 @@ class RouteCORS:
 
     async def asked_origin_headers(self, scope: Scope, origin: bytes) -> Extra:
         """Ask allow_origin_func (maybe async): a coroutine only on this slow path."""
-        allowed = await self.policy.ask_origin_func(origin)
+        allowed = await ask(self.policy, origin, scope)
         if allowed is None:
             return self._refused_request(scope, origin)
         return [(ACAO, allowed), *self._actual, VARY_ORIGIN]
@@ -293,7 +294,7 @@ class RouteCORS:
             allowed_origin = policy.origin_value(origin)
             asks_predicate = allowed_origin is None and policy.has_origin_func
             if asks_predicate:
-                allowed_origin = await policy.ask_origin_func(origin)
+                allowed_origin = await ask(policy, origin, scope)
             if allowed_origin is None:
                 reason = "origin is not allowed"
             else:
