@@ -8,6 +8,8 @@ from the predicate, before the Origin check is over.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Message, Scope
 
@@ -56,9 +58,20 @@ def probe_request(origin: str, path: str = "/", host: str = PROBE_HOST) -> Reque
     return Request(scope, _no_body)
 
 
-async def ask(policy: CORSPolicy, origin: bytes, scope: Scope) -> bytes | None:
+def origin_answer(
+    policy: CORSPolicy, origin: bytes, scope: Scope
+) -> bytes | None | Awaitable[bytes | None]:
     """``policy``'s predicate asked about ``origin`` in the request ``scope``: the ACAO value
-    if it allows it. The request object is built only for a predicate that takes it."""
+    if it allows it, now when the predicate answers at once, else an awaitable of it. The
+    request object is built only for a predicate that takes it."""
     if policy.origin_func_takes_request:
-        return await policy.ask_origin_func(origin, origin_request(scope))
-    return await policy.ask_origin_func(origin)
+        return policy.origin_func_answer(origin, origin_request(scope))
+    return policy.origin_func_answer(origin)
+
+
+async def ask(policy: CORSPolicy, origin: bytes, scope: Scope) -> bytes | None:
+    """``origin_answer``, awaited."""
+    answer = origin_answer(policy, origin, scope)
+    if answer is None or isinstance(answer, bytes):
+        return answer
+    return await answer

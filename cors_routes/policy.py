@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import inspect
 import logging
 import re
@@ -218,32 +219,44 @@ class CORSPolicy:
         return self._func_takes_request
 
     async def ask_origin_func(self, origin: bytes, request: Any = None) -> bytes | None:
-        """Ask ``allow_origin_func``; a predicate that raises denies (and is logged).
+        """Ask ``allow_origin_func``: the Access-Control-Allow-Origin value if it allows
+        ``origin``; a predicate that raises denies (and is logged).
 
         ``request`` is what a two-argument predicate receives (the caller builds it: the core
         knows no framework); without one, such a predicate is not asked and the origin is
         refused, since what it would answer depends on a request there is none of.
         """
+        answer = self.origin_func_answer(origin, request)
+        if answer is None or isinstance(answer, bytes):
+            return answer
+        return await answer
+
+    def origin_func_answer(
+        self, origin: bytes, request: Any = None
+    ) -> bytes | None | Awaitable[bytes | None]:
+        """``ask_origin_func``'s answer now when the predicate gives it at once (a sync
+        predicate, a cache hit of ``cached_origins``), else an awaitable of it: no coroutine
+        on the path where none is needed."""
         func = self.allow_origin_func
         assert func is not None
         if len(origin) > MAX_ORIGIN_LENGTH:
             return None
         text = origin.decode("latin-1")
-        if text != NULL and parse_request_origin(text) is None:
-            return None
+        if not _sent_by_browsers(text):
+            return None  # no browser sends it: the predicate is never asked about it
         takes_request = self._func_takes_request
         if takes_request and request is None:
             return None
         try:
             result = func(text, request) if takes_request else func(text)  # type: ignore[call-arg]
-            if self._func_is_async or inspect.isawaitable(result):
-                result = await result  # type: ignore[misc]
         except Exception:
-            logger.exception(
-                "allow_origin_func raised for origin %s; the origin is denied", escape(text)
-            )
+            _log_raised(text)
             return None
-        return origin if result is True else None
+        if result is True:
+            return origin
+        if self._func_is_async or inspect.isawaitable(result):
+            return _awaited_answer(origin, text, result)  # type: ignore[arg-type]
+        return None
 
     def allowed_methods_for(
         self, route_methods: Iterable[str] | None, *, unset: Iterable[str] | None = None
@@ -388,6 +401,27 @@ def _origins(value: Iterable[str | OriginURL], problems: list[str]) -> list[Pars
         else:
             result.append(parsed)
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _sent_by_browsers(text: str) -> bool:
+    """Whether a browser can send ``text`` as an Origin (a pure function of the text, so
+    remembered: the predicate's callers ask about the same few origins again and again;
+    bounded, and the length is checked before)."""
+    return text == NULL or parse_request_origin(text) is not None
+
+
+async def _awaited_answer(origin: bytes, text: str, result: Awaitable[object]) -> bytes | None:
+    try:
+        allowed = await result
+    except Exception:
+        _log_raised(text)
+        return None
+    return origin if allowed is True else None
+
+
+def _log_raised(text: str) -> None:
+    logger.exception("allow_origin_func raised for origin %s; the origin is denied", escape(text))
 
 
 def _origin_func_problem(func: object, problems: list[str]) -> None:
