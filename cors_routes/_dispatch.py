@@ -19,7 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ._error_responses import send_exception_response
 from ._fetch import FORBIDDEN_METHODS
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, join, parse_request_headers
-from ._origin_request import origin_answer
+from ._origin_request import origin_request
 from ._response_headers import VARY_ORIGIN, cors_start_message, merged_start_message
 from .policy import ANY_ORIGIN, CORSPolicy
 
@@ -169,6 +169,7 @@ class RouteCORS:
         "_grants",
         "_grants_if_allowed",
         "_preflight",
+        "_predicate_takes_request",
         "_route_handle",
         "_vary",
         "_warned_own_headers",
@@ -218,14 +219,13 @@ class RouteCORS:
         self._grants: dict[Asked, Headers] = {}
         # Grants whose origin the predicate decided: the rest of the answer is remembered,
         # the predicate is asked again every time (its answer is never remembered here).
-        self._grants_if_allowed: dict[Asked, Headers] = {}
+        self._grants_if_allowed: dict[Asked, tuple[Headers, str]] = {}
+        self._predicate_takes_request = policy.origin_func_takes_request
         self._warned_own_headers = False
 
     # -- actual requests -----------------------------------------------------------------------
 
-    def origin_headers(
-        self, scope: Scope, origin: OriginValue | None
-    ) -> Extra | Awaitable[Extra]:
+    def origin_headers(self, scope: Scope, origin: OriginValue | None) -> Extra | Awaitable[Extra]:
         """The headers a response to a request with ``origin`` gets (``Vary`` included).
 
         An awaitable of them (not a list) when ``allow_origin_func`` must be awaited: a
@@ -245,7 +245,7 @@ class RouteCORS:
             if allowed is not None:
                 return [(ACAO, allowed), *self._actual, VARY_ORIGIN]
             if self.policy.has_origin_func:
-                answer = origin_answer(self.policy, origin, scope)
+                answer = self._origin_answer(scope, origin)
                 if isinstance(answer, bytes):
                     return [(ACAO, answer), *self._actual, VARY_ORIGIN]
                 if answer is not None:
@@ -292,11 +292,13 @@ class RouteCORS:
         if granted is not None:
             # A copy: a middleware further out may edit the header list in place.
             return 204, list(granted)
-        granted = self._grants_if_allowed.get(asked)
-        if granted is not None:
+        remembered = self._grants_if_allowed.get(asked)
+        if remembered is not None:
+            granted, text = remembered
             origin = asked[0]
             assert isinstance(origin, bytes)  # only such grants are remembered
-            answer = origin_answer(self.policy, origin, scope)
+            request = origin_request(scope) if self._predicate_takes_request else None
+            answer = self.policy.origin_func_answer(origin, request, text)
             if answer is not None and not isinstance(answer, bytes):
                 answer = await answer
             if answer is not None:
@@ -316,7 +318,7 @@ class RouteCORS:
             allowed_origin = policy.origin_value(origin)
             asks_predicate = allowed_origin is None and policy.has_origin_func
             if asks_predicate:
-                answer = origin_answer(policy, origin, scope)
+                answer = self._origin_answer(scope, origin)
                 if answer is not None and not isinstance(answer, bytes):
                     answer = await answer
                 allowed_origin = answer
@@ -329,12 +331,26 @@ class RouteCORS:
                 # request): remember it, apart when the predicate must be asked again.
                 size = len(origin) + len(method) + sum(map(len, requested))
                 if size <= _REMEMBERED_ASK_SIZE:
-                    grants = self._grants_if_allowed if asks_predicate else self._grants
-                    if len(grants) >= _REMEMBERED_GRANTS:
-                        grants.clear()
-                    grants[asked] = tuple(headers)
+                    self._remember(asked, headers, asks_predicate)
                 return 204, headers
         return self._refusal(scope, asked, headers, reason or "")
+
+    def _remember(self, asked: Asked, headers: list[tuple[bytes, bytes]], asks: bool) -> None:
+        if asks:
+            grants = self._grants_if_allowed
+            if len(grants) >= _REMEMBERED_GRANTS:
+                grants.clear()
+            origin = asked[0]
+            assert isinstance(origin, bytes)
+            grants[asked] = (tuple(headers), origin.decode("latin-1"))
+            return
+        if len(self._grants) >= _REMEMBERED_GRANTS:
+            self._grants.clear()
+        self._grants[asked] = tuple(headers)
+
+    def _origin_answer(self, scope: Scope, origin: bytes) -> bytes | None | Awaitable[bytes | None]:
+        request = origin_request(scope) if self._predicate_takes_request else None
+        return self.policy.origin_func_answer(origin, request)
 
     def _refusal(
         self, scope: Scope, asked: Asked, headers: list[tuple[bytes, bytes]], reason: str

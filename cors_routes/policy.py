@@ -232,18 +232,22 @@ class CORSPolicy:
         return await answer
 
     def origin_func_answer(
-        self, origin: bytes, request: Any = None
+        self, origin: bytes, request: Any = None, checked: str | None = None
     ) -> bytes | None | Awaitable[bytes | None]:
         """``ask_origin_func``'s answer now when the predicate gives it at once (a sync
         predicate, a cache hit of ``cached_origins``), else an awaitable of it: no coroutine
-        on the path where none is needed."""
+        on the path where none is needed. ``checked``: ``origin`` decoded, by a caller that
+        knows a browser can send it (it was asked about it before)."""
         func = self.allow_origin_func
         assert func is not None
-        if len(origin) > MAX_ORIGIN_LENGTH:
-            return None
-        text = origin.decode("latin-1")
-        if not _sent_by_browsers(text):
-            return None  # no browser sends it: the predicate is never asked about it
+        if checked is not None:
+            text = checked
+        else:
+            if len(origin) > MAX_ORIGIN_LENGTH:
+                return None
+            text = origin.decode("latin-1")
+            if not _sent_by_browsers(text):
+                return None  # no browser sends it: the predicate is never asked about it
         takes_request = self._func_takes_request
         if takes_request and request is None:
             return None
