@@ -168,8 +168,8 @@ class RouteCORS:
         "_allowed_methods",
         "_grants",
         "_grants_if_allowed",
-        "_preflight",
         "_predicate_takes_request",
+        "_preflight",
         "_route_handle",
         "_vary",
         "_warned_own_headers",
@@ -348,7 +348,7 @@ class RouteCORS:
             self._grants.clear()
         self._grants[asked] = tuple(headers)
 
-    def _origin_answer(self, scope: Scope, origin: bytes) -> bytes | None | Awaitable[bytes | None]:
+    def _origin_answer(self, scope: Scope, origin: bytes) -> bytes | Awaitable[bytes | None] | None:
         request = origin_request(scope) if self._predicate_takes_request else None
         return self.policy.origin_func_answer(origin, request)
 

@@ -35,11 +35,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import _selection, _websocket
 from ._dispatch import (
     EMPTY_BODY,
-    Extra,
     INSTALLED,
     ORIGIN,
     SEVERAL_ORIGINS,
     Asked,
+    Extra,
     OriginValue,
     RouteCORS,
     handled,

@@ -60,7 +60,7 @@ def probe_request(origin: str, path: str = "/", host: str = PROBE_HOST) -> Reque
 
 def origin_answer(
     policy: CORSPolicy, origin: bytes, scope: Scope
-) -> bytes | None | Awaitable[bytes | None]:
+) -> bytes | Awaitable[bytes | None] | None:
     """``policy``'s predicate asked about ``origin`` in the request ``scope``: the ACAO value
     if it allows it, now when the predicate answers at once, else an awaitable of it. The
     request object is built only for a predicate that takes it."""

@@ -233,7 +233,7 @@ class CORSPolicy:
 
     def origin_func_answer(
         self, origin: bytes, request: Any = None, checked: str | None = None
-    ) -> bytes | None | Awaitable[bytes | None]:
+    ) -> bytes | Awaitable[bytes | None] | None:
         """``ask_origin_func``'s answer now when the predicate gives it at once (a sync
         predicate, a cache hit of ``cached_origins``), else an awaitable of it: no coroutine
         on the path where none is needed. ``checked``: ``origin`` decoded, by a caller that

@@ -130,3 +130,20 @@ def test_a_database_that_hangs_is_refused_after_the_timeout(caplog):
     assert store.cache.stats.timeouts == 1
     assert store.queries == 1
     assert "did not answer for origin 'https://shop-a.example' within 0.3s" in caplog.text
+
+
+def test_the_query_counts_under_concurrent_load_in_docs_performance_hold():
+    # python -m benchmarks.origin_queries: its scenarios, their query counts asserted.
+    from benchmarks.origin_queries import measure
+
+    counts = {
+        scenario.name: (queries, granted, cached)
+        for scenario, queries, granted, cached, _ in measure()
+    }
+    assert counts == {
+        "1,000 concurrent preflights, 1 new origin": (1, 1000, 1),
+        "1,000 concurrent preflights from 50 origins": (50, 500, 50),
+        "the same burst twice more (cached)": (50, 1500, 50),
+        "hostile: 1,000 distinct unregistered origins": (1000, 0, 1000),
+        "database down: 1,000 preflights from 50 origins": (50, 0, 50),
+    }
