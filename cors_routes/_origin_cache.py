@@ -114,10 +114,13 @@ class OriginCache:
         entry = self._entries.get(key)
         if entry is not None:
             if entry[1] > self._clock():
-                self._entries.move_to_end(key)
+                try:
+                    self._entries.move_to_end(key)
+                except KeyError:  # invalidated meanwhile, from another thread
+                    pass
                 self.stats.hits += 1
                 return entry[0]
-            del self._entries[key]
+            self._entries.pop(key, None)
         self.stats.misses += 1
         return self._load(key, origin, request)
 
