@@ -5,6 +5,7 @@ and what the lint, explain and OpenAPI do with it."""
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from typing import Annotated
 
@@ -134,8 +135,6 @@ def test_a_builtin_without_a_signature_is_asked_with_the_origin_alone():
     # argument, which is what every such builtin that answers about a value takes.
     builtin = getattr  # no signature (it takes 2 or 3 positional arguments)
     with pytest.raises(ValueError):
-        import inspect
-
         inspect.signature(builtin)
     assert CORSPolicy(allow_origin_func=builtin).origin_func_takes_request is False  # type: ignore[arg-type]
 
