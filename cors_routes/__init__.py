@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._installation import install
+from ._options import CORSOptions
 from ._origin_cache import OriginCache, OriginCacheStats, cached_origins
 from .decorators import cors, no_cors
 from .exceptions import CORSConfigError
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORSConfigError",
+    "CORSOptions",
     "CORSPolicy",
     "CORSRoute",
     "OriginCache",

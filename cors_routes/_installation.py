@@ -27,7 +27,7 @@ import logging
 import weakref
 from collections.abc import Awaitable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.routing import Host, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,9 +55,13 @@ from .decorators import register
 from .exceptions import CORSConfigError
 from .policy import CORS_MIDDLEWARE_METHODS, CORSPolicy
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
 logger = logging.getLogger("cors_routes")
 
-App = TypeVar("App")
+# A FastAPI app is a Starlette subclass: install(app) returns the type it was given.
+App = TypeVar("App", bound="Starlette")
 
 # The scope keys through which the router's entry tells the outer layer the path the
 # router saw, learns that a request is a preflight to answer, and the innermost

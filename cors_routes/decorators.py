@@ -17,14 +17,24 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import types
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._dispatch import handled as _handled
+from ._options import CORSOptions
 from .exceptions import CORSConfigError
-from .policy import CORSPolicy, unknown_option_error
+from .policy import CORSPolicy
+
+if TYPE_CHECKING:
+    # Only type checkers read Unpack here: on Python 3.10 typing_extensions (which they
+    # always have) may be missing at run time in a plain Starlette app.
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 __all__ = ["cors", "no_cors"]
 
@@ -51,10 +61,12 @@ _registered: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 @overload
 def cors(policy: CORSPolicy, /) -> Callable[[_F], _F]: ...
 @overload
-def cors(policy: None = None, /, **kwargs: Any) -> Callable[[_F], _F]: ...
+def cors(name: str, /) -> Callable[[_F], _F]: ...
+@overload
+def cors(**options: Unpack[CORSOptions]) -> Callable[[_F], _F]: ...
 
 
-def cors(policy: CORSPolicy | None = None, /, **kwargs: Any) -> Callable[[_F], _F]:
+def cors(policy: CORSPolicy | str | None = None, /, **kwargs: Any) -> Callable[[_F], _F]:
     """Give a path operation its CORS policy; write it under ``@router.get(...)``.
 
     ``@cors(allow_origins=[...], ...)`` takes CORSPolicy's keyword arguments;
@@ -73,10 +85,7 @@ def cors(policy: CORSPolicy | None = None, /, **kwargs: Any) -> Callable[[_F], _
             "or @cors(allow_origins=[...])"
         )
     if policy is None:
-        unknown = unknown_option_error(kwargs)
-        if unknown is not None:
-            raise unknown
-        policy = CORSPolicy(**kwargs)
+        policy = CORSPolicy(**kwargs)  # a misspelt option is among the problems it lists
     return functools.partial(_attach, policy)
 
 

@@ -8,8 +8,9 @@ import functools
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, NoReturn
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypedDict
 
 from . import _fetch, _headers, _origin_probes
 from ._callables import is_async_callable
@@ -26,6 +27,14 @@ from ._origins import (
 )
 from ._text import escape
 from .exceptions import CORSConfigError
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:
+    try:  # read by type checkers (which always have it) and typing.get_type_hints only
+        from typing_extensions import Unpack
+    except ImportError:  # pragma: no cover - a plain Starlette app on Python 3.10
+        pass
 
 __all__ = ["CORSPolicy"]
 
@@ -74,6 +83,12 @@ class _Keep(enum.Enum):
 _KEEP = _Keep.KEEP
 
 
+class _NoOtherOption(TypedDict):
+    """What ``CORSPolicy(**unknown)`` and ``replace(**mistyped)`` admit for a type checker:
+    nothing, so a misspelt option is an unexpected keyword there (and a ``CORSOptions``
+    spreads into them); at run time it is reported with the fix."""
+
+
 class CORSPolicy:
     """The CORS rules of one endpoint (or of a router, as a route class default).
 
@@ -120,8 +135,10 @@ class CORSPolicy:
         expose_headers: Iterable[str] = (),
         max_age: int = 600,
         allow_private_network: bool = False,
+        **unknown: Unpack[_NoOtherOption],
     ) -> None:
-        problems: list[str] = []
+        unknown_error = unknown_option_error(unknown)
+        problems: list[str] = [] if unknown_error is None else unknown_error.problems
         if isinstance(allow_origin_regex, str) and allow_origin_regex == "":
             allow_origin_regex = None  # what an unset setting gives: no regex, not a regex of ""
         origins = _origins(allow_origins, problems)
@@ -137,13 +154,16 @@ class CORSPolicy:
         ):
             if not isinstance(flag, bool):
                 problems.append(f"{name}={flag!r} is not a bool: pass True or False")
+        # What allow_credentials="true" (a setting read as text) surely meant, so that what
+        # credentials make unsafe is reported with it.
+        credentials = _meant_as_bool(allow_credentials)
         if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
             problems.append(
                 f"max_age={max_age!r} is not a number of seconds: pass an int >= 0 "
                 "(browsers cap it: Chromium at 7200, Firefox at 86400)"
             )
         allows_any = any(origin == ANY for origin in origins if isinstance(origin, str))
-        if allow_credentials is True:
+        if credentials:
             if allows_any:
                 problems.append(
                     "allow_credentials=True with allow_origins=['*'] would let every site on "
@@ -308,7 +328,7 @@ class CORSPolicy:
         expose_headers: Iterable[str] | _Keep = _KEEP,
         max_age: int | _Keep = _KEEP,
         allow_private_network: bool | _Keep = _KEEP,
-        **mistyped: NoReturn,
+        **mistyped: Unpack[_NoOtherOption],
     ) -> CORSPolicy:
         """A new policy with the given options changed and the others kept, validated anew.
 
@@ -370,7 +390,13 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 
 def _as_list(value: object, name: str, problems: list[str]) -> list[Any]:
-    if isinstance(value, (str, bytes)):
+    """``value`` as a list; a string is refused, and read as the list it surely meant
+    (its comma-separated parts) so that the problems of its entries are reported too."""
+    if isinstance(value, str):
+        meant = _comma_separated(value)
+        problems.append(f"{name}={value!r} is a string, not a list: write {name}={meant!r}")
+        return meant
+    if isinstance(value, bytes):
         problems.append(f"{name}={value!r} is a string, not a list: write {name}=[{value!r}]")
         return []
     try:
@@ -389,13 +415,15 @@ def _origins(value: Iterable[str | OriginURL], problems: list[str]) -> list[Pars
         )
         return result
     several = several_origins_hint(value) if isinstance(value, str) else None
-    if several is not None:
+    if isinstance(value, str) and several is not None:
         problems.append(
             f"allow_origins={value!r} is a string holding several origins, not a list: "
             f"write allow_origins={several}"
         )
-        return result
-    for entry in _as_list(value, "allow_origins", problems):
+        entries: list[Any] = _comma_separated(value)  # read as meant, to check each origin
+    else:
+        entries = _as_list(value, "allow_origins", problems)
+    for entry in entries:
         if entry == ANY:
             result.append(ANY)
             continue
@@ -496,6 +524,17 @@ def origin_func_takes_request(func: Any) -> bool:
     parameters of a builtin (``pattern.fullmatch``'s ``pos``) never receive a request."""
     shape = _origin_func_shape(func)
     return shape is not None and shape[0] == 2
+
+
+def _comma_separated(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _meant_as_bool(value: object) -> bool:
+    """What a flag that is not a bool surely meant: ``"true"``/``"yes"``/``1`` are True."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on", "y", "t"}
+    return bool(value)
 
 
 def _regex(value: str | None, problems: list[str]) -> re.Pattern[str] | None:
@@ -624,7 +663,7 @@ def _cors_header_hint(request: bool) -> str:
     )
 
 
-def unknown_option_error(kwargs: dict[str, Any]) -> CORSConfigError | None:
+def unknown_option_error(kwargs: Mapping[str, object]) -> CORSConfigError | None:
     """An error naming unknown keyword arguments (with the likely intended name), if any."""
     problems = []
     for key in kwargs:

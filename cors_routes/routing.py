@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi.routing import APIRoute
 
@@ -23,10 +23,13 @@ class CORSRoute(CORSRouteMixin, APIRoute):
 
     _route_handle = APIRoute.handle
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        policy = self._bind()
-        if policy is not None:
-            self.openapi_extra = with_cors_extension(
-                self.openapi_extra, policy, self.methods, type(self).x_cors
-            )
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, which then check a call against APIRoute's own
+        # signature (of the installed FastAPI), not against ``**kwargs: Any``.
+        def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            super().__init__(path, endpoint, **kwargs)
+            policy = self._bind()
+            if policy is not None:
+                self.openapi_extra = with_cors_extension(
+                    self.openapi_extra, policy, self.methods, type(self).x_cors
+                )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Route
 
@@ -19,6 +19,9 @@ class CORSRoute(CORSRouteMixin, Route):
 
     _route_handle = Route.handle
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        self._bind()
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, which then check a call against Route's own signature
+        # (of the installed Starlette: methods=, name=, ...), not against ``**kwargs: Any``.
+        def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            super().__init__(path, endpoint, **kwargs)
+            self._bind()

@@ -67,6 +67,7 @@ LAYERS: dict[str, int] = {
     "_callables": CORE,
     "policy": CORE,
     "_origin_cache": CORE,
+    "_options": CORE,
     # 1 decision: per request; starlette, never fastapi
     "_dispatch": DECISION,
     "_response_headers": DECISION,
