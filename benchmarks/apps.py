@@ -41,10 +41,20 @@ class Policy:
     headers: Sequence[str] = ("x-token",)
     expose: Sequence[str] = ("x-total",)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The origins decided by a cached predicate (cached_origins) instead of a static list.
+    cached_predicate: bool = False
 
     def cors_policy(self, methods: Sequence[str] | None = None) -> CORSPolicy:
         """``methods``: allow_methods (None: unset, the route's own on an endpoint's policy;
         install()'s default, like CORSMiddleware, reads unset as GET only)."""
+        if self.cached_predicate:
+            return CORSPolicy(
+                allow_origin_func=origin_cache(self.origins),
+                allow_credentials=self.credentials,
+                allow_methods=None if methods is None else list(methods),
+                allow_headers=list(self.headers),
+                expose_headers=list(self.expose),
+            )
         return CORSPolicy(
             allow_origins=list(self.origins),
             allow_credentials=self.credentials,
@@ -72,6 +82,19 @@ class Policy:
 
 
 DEFAULT_POLICY = Policy()
+
+
+def origin_cache(origins: Sequence[str]) -> Any:
+    """A predicate as a store's would be (async, one query per call), cached: after the first
+    request from an origin every answer is the cache's."""
+    from cors_routes import cached_origins
+
+    registered = frozenset(origins)
+
+    async def registered_origin(origin: str) -> bool:
+        return origin in registered
+
+    return cached_origins(registered_origin)
 
 
 def big_policy() -> Policy:

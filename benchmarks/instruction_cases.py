@@ -39,8 +39,12 @@ class AppSpec:
     quick_ns: tuple[int, int] = (10, 60)
     warmup: int = 50
 
+    cached_predicate: bool = False  # origins from cached_origins(), not a static list
+
     def build(self, variant: str) -> Any:
         policy = apps.big_policy() if self.big_origins else apps.DEFAULT_POLICY
+        if self.cached_predicate:
+            policy = apps.Policy(cached_predicate=True)
         return apps.build(
             variant, routes_before=self.routes - 1, policy=policy, methods=TARGET_METHODS
         )
@@ -54,6 +58,7 @@ APPS = {
         AppSpec("routes1000", 1000, ns=(100, 600), quick_ns=(5, 30)),
         AppSpec("routes10000", 10_000, ns=(20, 120), quick_ns=(2, 12), warmup=10),
         AppSpec("origins11k", 1, big_origins=True),
+        AppSpec("cached1", 1, cached_predicate=True),
     )
 }
 
@@ -168,6 +173,9 @@ GROUPS: dict[str, Plan] = {
             ("origins11k", v): ("get", "get-exact-hit", "get-pattern-hit", "get-miss")
             for v in ROUTE_CLASSES
         },
+    },
+    "origin-cache": {
+        (app, v): ("preflight", "get") for app in ("routes1", "cached1") for v in ROUTE_CLASSES
     },
     "adversarial": {
         ("origins11k", v): ("preflight", "preflight-first-seen", *(k for k, _, _ in ACRH_KINDS))

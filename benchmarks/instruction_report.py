@@ -173,6 +173,30 @@ class Report:
             rows,
         )
 
+    def origin_cache(self) -> None:
+        rows = []
+        for kind in ("preflight", "get"):
+            keys = {v: ("cached1", v, kind) for v in (CORS_ROUTES, INSTALL)}
+            cells = [REQUESTS[kind].label]
+            for variant, key in keys.items():
+                static = ("routes1", variant, kind)
+                cells += [self.count(static), self.count(key), self.ratio_text(key, static)]
+            rows.append(self.row(keys, cells))
+        self.table(
+            "Origins from a cached predicate (cached_origins, every answer a cache hit) vs "
+            "the same origin in a static list",
+            [
+                "request",
+                f"{CORS_ROUTES}: static list",
+                "cached predicate",
+                "ratio",
+                "install(): static list",
+                "cached predicate",
+                "ratio",
+            ],
+            rows,
+        )
+
     def adversarial(self) -> None:
         kinds = [
             ("preflight", "normal: " + REQUESTS["preflight"].label, 7),
@@ -272,6 +296,17 @@ def _target_ratios(report: Report) -> list[Ratio]:
                 )
             )
     for variant in (CORS_ROUTES, INSTALL):
+        for kind in ("preflight", "get"):
+            ratios.append(
+                Ratio(
+                    f"{REQUESTS[kind].label}, origin from cached_origins() / from a static "
+                    f"list ({_name(variant)})",
+                    ("cached1", variant, kind),
+                    ("routes1", variant, kind),
+                    1.05,
+                )
+            )
+    for variant in (CORS_ROUTES, INSTALL):
         worst = report.worst_adversarial(variant)
         label = next(label for kind, label, _ in ACRH_KINDS if kind == worst)
         for base, base_label in (
@@ -304,6 +339,7 @@ def print_report(results: Results, out: Callable[[str], None] = print) -> tuple[
     report.preflight_scaling()
     report.routing()
     report.origins()
+    report.origin_cache()
     report.adversarial()
     pairs = sorted({(APPS[app].routes, cell.ns) for (app, _, _), cell in results.cells.items()})
     if pairs:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._installation import install
 from ._options import CORSOptions
+from ._origin_cache import OriginCache, OriginCacheStats, cached_origins
 from ._report import CORSReport, CORSVerdict
 from .decorators import cors, no_cors
 from .exceptions import CORSConfigError
@@ -30,8 +31,11 @@ __all__ = [
     "CORSReport",
     "CORSRoute",
     "CORSVerdict",
+    "OriginCache",
+    "OriginCacheStats",
     "StarletteCORSRoute",
     "assert_cors_contract",
+    "cached_origins",
     "cors",
     "install",
     "no_cors",

@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ._error_responses import send_exception_response
 from ._fetch import FORBIDDEN_METHODS
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, TOKEN, join, parse_request_headers
+from ._origin_request import origin_request
 from ._response_headers import VARY_ORIGIN, cors_start_message, merged_start_message
 from .policy import ANY_ORIGIN, CORSPolicy
 
@@ -166,6 +167,8 @@ class RouteCORS:
         "_actual",
         "_allowed_methods",
         "_grants",
+        "_grants_if_allowed",
+        "_predicate_takes_request",
         "_preflight",
         "_route_handle",
         "_vary",
@@ -214,14 +217,19 @@ class RouteCORS:
         exact = (o.encode("latin-1") for o in policy.allow_origins if "*" not in o)
         self.by_origin = {origin: [(ACAO, origin), *self._actual, *vary] for origin in exact}
         self._grants: dict[Asked, Headers] = {}
+        # Grants whose origin the predicate decided: the rest of the answer is remembered,
+        # the predicate is asked again every time (its answer is never remembered here).
+        self._grants_if_allowed: dict[Asked, tuple[Headers, str]] = {}
+        self._predicate_takes_request = policy.origin_func_takes_request
         self._warned_own_headers = False
 
     # -- actual requests -----------------------------------------------------------------------
 
-    def origin_headers(self, scope: Scope, origin: OriginValue | None) -> Extra | None:
+    def origin_headers(self, scope: Scope, origin: OriginValue | None) -> Extra | Awaitable[Extra]:
         """The headers a response to a request with ``origin`` gets (``Vary`` included).
 
-        None when only ``allow_origin_func`` can tell: then await ``asked_origin_headers``.
+        An awaitable of them (not a list) when ``allow_origin_func`` must be awaited: a
+        coroutine only on that path.
         """
         static = self.static
         if static is not None:
@@ -237,12 +245,17 @@ class RouteCORS:
             if allowed is not None:
                 return [(ACAO, allowed), *self._actual, VARY_ORIGIN]
             if self.policy.has_origin_func:
-                return None
+                answer = self._origin_answer(scope, origin)
+                if isinstance(answer, bytes):
+                    return [(ACAO, answer), *self._actual, VARY_ORIGIN]
+                if answer is not None:
+                    return self._awaited_origin_headers(scope, origin, answer)
         return self._refused_request(scope, origin)
 
-    async def asked_origin_headers(self, scope: Scope, origin: bytes) -> Extra:
-        """Ask allow_origin_func (maybe async): a coroutine only on this slow path."""
-        allowed = await self.policy.ask_origin_func(origin)
+    async def _awaited_origin_headers(
+        self, scope: Scope, origin: bytes, answer: Awaitable[bytes | None]
+    ) -> Extra:
+        allowed = await answer
         if allowed is None:
             return self._refused_request(scope, origin)
         return [(ACAO, allowed), *self._actual, VARY_ORIGIN]
@@ -279,6 +292,18 @@ class RouteCORS:
         if granted is not None:
             # A copy: a middleware further out may edit the header list in place.
             return 204, list(granted)
+        remembered = self._grants_if_allowed.get(asked)
+        if remembered is not None:
+            granted, text = remembered
+            origin = asked[0]
+            assert isinstance(origin, bytes)  # only such grants are remembered
+            request = origin_request(scope) if self._predicate_takes_request else None
+            answer = self.policy.origin_func_answer(origin, request, text)
+            if answer is not None and not isinstance(answer, bytes):
+                answer = await answer
+            if answer is not None:
+                return 204, list(granted)
+            return self._refusal(scope, asked, [(b"vary", self._vary)], "origin is not allowed")
         return await self._decide_preflight(scope, asked)
 
     async def _decide_preflight(
@@ -293,21 +318,46 @@ class RouteCORS:
             allowed_origin = policy.origin_value(origin)
             asks_predicate = allowed_origin is None and policy.has_origin_func
             if asks_predicate:
-                allowed_origin = await policy.ask_origin_func(origin)
+                answer = self._origin_answer(scope, origin)
+                if answer is not None and not isinstance(answer, bytes):
+                    answer = await answer
+                allowed_origin = answer
             if allowed_origin is None:
                 reason = "origin is not allowed"
             else:
                 headers += self._grant(allowed_origin, method, names, private_network)
                 # A grant is a pure function of the immutable policy and what was asked,
-                # unless the predicate decided (it may change its mind): remember it.
+                # but for the predicate's say (it may change its mind, or answer by the
+                # request): remember it, apart when the predicate must be asked again.
                 size = len(origin) + len(method) + sum(map(len, requested))
-                if not asks_predicate and size <= _REMEMBERED_ASK_SIZE:
-                    if len(self._grants) >= _REMEMBERED_GRANTS:
-                        self._grants.clear()
-                    self._grants[asked] = tuple(headers)
+                if size <= _REMEMBERED_ASK_SIZE:
+                    self._remember(asked, headers, asks_predicate)
                 return 204, headers
+        return self._refusal(scope, asked, headers, reason or "")
+
+    def _remember(self, asked: Asked, headers: list[tuple[bytes, bytes]], asks: bool) -> None:
+        if asks:
+            grants = self._grants_if_allowed
+            if len(grants) >= _REMEMBERED_GRANTS:
+                grants.clear()
+            origin = asked[0]
+            assert isinstance(origin, bytes)
+            grants[asked] = (tuple(headers), origin.decode("latin-1"))
+            return
+        if len(self._grants) >= _REMEMBERED_GRANTS:
+            self._grants.clear()
+        self._grants[asked] = tuple(headers)
+
+    def _origin_answer(self, scope: Scope, origin: bytes) -> bytes | Awaitable[bytes | None] | None:
+        request = origin_request(scope) if self._predicate_takes_request else None
+        return self.policy.origin_func_answer(origin, request)
+
+    def _refusal(
+        self, scope: Scope, asked: Asked, headers: list[tuple[bytes, bytes]], reason: str
+    ) -> tuple[int, list[tuple[bytes, bytes]]]:
+        origin, method, _, requested = asked
         if logger.isEnabledFor(logging.DEBUG):
-            self._log(scope, "preflight", origin, reason or "", method, requested)
+            self._log(scope, "preflight", origin, reason, method, requested)
         headers.append((b"content-length", b"0"))
         return 403, headers
 
@@ -372,10 +422,8 @@ class RouteCORS:
             # An exact origin costs one dict lookup; anything else, the policy's mechanisms.
             extra = self.by_origin.get(origin)  # type: ignore[arg-type]
             if extra is None:
-                extra = self.origin_headers(scope, origin)
-                if extra is None:
-                    assert isinstance(origin, bytes)
-                    extra = await self.asked_origin_headers(scope, origin)
+                found = self.origin_headers(scope, origin)
+                extra = found if isinstance(found, list) else await found
         response = _Response()
         send_with_cors = partial(_send_with_cors, self, response, extra, send)
         token = handled.set(True)  # its @cors endpoint may run (decorators._checked)

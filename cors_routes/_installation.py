@@ -39,6 +39,7 @@ from ._dispatch import (
     ORIGIN,
     SEVERAL_ORIGINS,
     Asked,
+    Extra,
     OriginValue,
     RouteCORS,
     handled,
@@ -651,18 +652,17 @@ def _send_with_cors(
         # An exact origin costs one dict lookup; anything else, the policy's mechanisms.
         extra = cors.by_origin.get(origin)
         if extra is None:
-            extra = cors.origin_headers(scope, origin)
-            if extra is None:
-                return _send_after_predicate(cors, scope, origin, message, send)
+            found = cors.origin_headers(scope, origin)
+            if not isinstance(found, list):
+                return _send_after_predicate(cors, found, message, send)
+            extra = found
     return send(cors.start_message(message, extra))
 
 
 async def _send_after_predicate(
-    cors: RouteCORS, scope: Scope, origin: OriginValue | None, message: Message, send: Send
+    cors: RouteCORS, pending: Awaitable[Extra], message: Message, send: Send
 ) -> None:
-    assert isinstance(origin, bytes)
-    extra = await cors.asked_origin_headers(scope, origin)
-    await send(cors.start_message(message, extra))
+    await send(cors.start_message(message, await pending))
 
 
 def _log_no_route(scope: Scope, method: bytes) -> None:

@@ -208,9 +208,8 @@ class Reporter:
             policy_cors = _cors_part(inner[1]) if inner is not None else []
         else:
             origin = exchange.origin
-            extra = cors.origin_headers(scope, origin)
-            if extra is None:
-                extra = await cors.asked_origin_headers(scope, origin)
+            answer = cors.origin_headers(scope, origin)
+            extra = answer if isinstance(answer, list) else await answer
             # What install() sends: the app's headers, its Access-Control-* ones replaced.
             policy_cors = _cors_part(extra)
         if sorted(app_cors) == sorted(policy_cors):

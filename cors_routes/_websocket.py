@@ -16,6 +16,7 @@ import logging
 
 from starlette.types import Receive, Scope, Send
 
+from ._origin_request import ask
 from .policy import CORSPolicy
 
 logger = logging.getLogger("cors_routes")
@@ -42,7 +43,7 @@ async def origin_allowed(policy: CORSPolicy, scope: Scope) -> bool:
         return True
     if policy.origin_value(origin) is not None:
         return True
-    return policy.has_origin_func and await policy.ask_origin_func(origin) is not None
+    return policy.has_origin_func and await ask(policy, origin, scope) is not None
 
 
 async def refuse_handshake(scope: Scope, receive: Receive, send: Send) -> None:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from . import _selection, browser
 from ._asgi import Exchange, lifespan, request
 from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
+from ._origin_request import probe_request
 from ._origins import parse_configured_origin, parse_request_origin
 from .policy import CORSPolicy
 
@@ -298,7 +299,7 @@ async def policy_reason(
 ) -> str | None:
     """Why ``policy`` on ``route`` refuses ``fetch``, or None if it grants it."""
     where = where or f"the policy on {fetch.method} {route.path}"
-    if not await _origin_allowed(policy, fetch.origin):
+    if not await _origin_allowed(policy, fetch.origin, urlsplit(fetch.url).path):
         return origin_reason(policy, fetch.origin, where)
     if fetch.needs_preflight:
         allowed = route.allowed_methods()
@@ -339,11 +340,15 @@ async def policy_reason(
     return None
 
 
-async def _origin_allowed(policy: CORSPolicy, origin: str) -> bool:
+async def _origin_allowed(policy: CORSPolicy, origin: str, path: str) -> bool:
     raw = origin.encode("latin-1", "replace")
     if policy.origin_value(raw) is not None:
         return True
-    return policy.has_origin_func and await policy.ask_origin_func(raw) is not None
+    if not policy.has_origin_func:
+        return False
+    # The host explain's requests carry (_asgi.request), so the reason agrees with the answer.
+    request = probe_request(origin, path, host="testserver")
+    return await policy.ask_origin_func(raw, request) is not None
 
 
 def origin_reason(policy: CORSPolicy, origin: str, where: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import inspect
 import logging
 import re
@@ -39,7 +40,12 @@ __all__ = ["CORSPolicy"]
 
 logger = logging.getLogger("cors_routes")
 
-OriginFunc = Callable[[str], bool | Awaitable[bool]]
+# An ``allow_origin_func``: asked with the origin, or with the origin and the request (a
+# starlette ``HTTPConnection``: a ``Request`` for HTTP requests and preflights, built from the
+# scope without its body; an ``HTTPConnection`` for WebSocket handshakes). The request is
+# ``Any`` because the core imports no framework, and so that a predicate annotated with
+# ``Request`` or ``HTTPConnection`` type-checks.
+OriginFunc = Callable[[str], bool | Awaitable[bool]] | Callable[[str, Any], bool | Awaitable[bool]]
 
 # Methods whose case is normalised, as Fetch normalises DELETE GET HEAD OPTIONS POST PUT
 # (plus PATCH, which everyone writes upper-case in a configuration). Others keep their case.
@@ -95,6 +101,7 @@ class CORSPolicy:
         "allows_any_origin",
         "_matcher",
         "_func_is_async",
+        "_func_takes_request",
         "_methods",
         "_any_header",
         "_headers",
@@ -112,6 +119,7 @@ class CORSPolicy:
     allows_any_origin: bool
     _matcher: OriginMatcher
     _func_is_async: bool
+    _func_takes_request: bool
     _methods: frozenset[str] | None
     _any_header: bool
     _headers: frozenset[str]
@@ -135,11 +143,8 @@ class CORSPolicy:
             allow_origin_regex = None  # what an unset setting gives: no regex, not a regex of ""
         origins = _origins(allow_origins, problems)
         regex = _regex(allow_origin_regex, problems)
-        if allow_origin_func is not None and not callable(allow_origin_func):
-            problems.append(
-                f"allow_origin_func={allow_origin_func!r} is not callable: pass a function "
-                "taking the origin string and returning a bool"
-            )
+        if allow_origin_func is not None:
+            _origin_func_problem(allow_origin_func, problems)
         methods = None if allow_methods is None else _methods(allow_methods, problems)
         headers = _header_names(allow_headers, "allow_headers", problems, request=True)
         exposed = _header_names(expose_headers, "expose_headers", problems, request=False)
@@ -201,6 +206,7 @@ class CORSPolicy:
         put(self, "_matcher", OriginMatcher(parsed, regex))
         func = self.allow_origin_func
         put(self, "_func_is_async", func is not None and is_async_callable(func))
+        put(self, "_func_takes_request", func is not None and origin_func_takes_request(func))
         methods = self.allow_methods
         put(self, "_methods", None if methods is None or ANY in methods else frozenset(methods))
         put(self, "_any_header", ANY in self.allow_headers)
@@ -227,25 +233,54 @@ class CORSPolicy:
     def has_origin_func(self) -> bool:
         return self.allow_origin_func is not None
 
-    async def ask_origin_func(self, origin: bytes) -> bytes | None:
-        """Ask ``allow_origin_func``; a predicate that raises denies (and is logged)."""
+    @property
+    def origin_func_takes_request(self) -> bool:
+        """Whether ``allow_origin_func`` is asked with the request too (two arguments)."""
+        return self._func_takes_request
+
+    async def ask_origin_func(self, origin: bytes, request: Any = None) -> bytes | None:
+        """Ask ``allow_origin_func``: the Access-Control-Allow-Origin value if it allows
+        ``origin``; a predicate that raises denies (and is logged).
+
+        ``request`` is what a two-argument predicate receives (the caller builds it: the core
+        knows no framework); without one, such a predicate is not asked and the origin is
+        refused, since what it would answer depends on a request there is none of.
+        """
+        answer = self.origin_func_answer(origin, request)
+        if answer is None or isinstance(answer, bytes):
+            return answer
+        return await answer
+
+    def origin_func_answer(
+        self, origin: bytes, request: Any = None, checked: str | None = None
+    ) -> bytes | Awaitable[bytes | None] | None:
+        """``ask_origin_func``'s answer now when the predicate gives it at once (a sync
+        predicate, a cache hit of ``cached_origins``), else an awaitable of it: no coroutine
+        on the path where none is needed. ``checked``: ``origin`` decoded, by a caller that
+        knows a browser can send it (it was asked about it before)."""
         func = self.allow_origin_func
         assert func is not None
-        if len(origin) > MAX_ORIGIN_LENGTH:
-            return None
-        text = origin.decode("latin-1")
-        if text != NULL and parse_request_origin(text) is None:
+        if checked is not None:
+            text = checked
+        else:
+            if len(origin) > MAX_ORIGIN_LENGTH:
+                return None
+            text = origin.decode("latin-1")
+            if not _sent_by_browsers(text):
+                return None  # no browser sends it: the predicate is never asked about it
+        takes_request = self._func_takes_request
+        if takes_request and request is None:
             return None
         try:
-            result = func(text)
-            if self._func_is_async or inspect.isawaitable(result):
-                result = await result  # type: ignore[misc]
+            result = func(text, request) if takes_request else func(text)  # type: ignore[call-arg]
         except Exception:
-            logger.exception(
-                "allow_origin_func raised for origin %s; the origin is denied", escape(text)
-            )
+            _log_raised(text)
             return None
-        return origin if result is True else None
+        if result is True:
+            return origin
+        if self._func_is_async or inspect.isawaitable(result):
+            return _awaited_answer(origin, text, result)  # type: ignore[arg-type]
+        return None
 
     def allowed_methods_for(
         self, route_methods: Iterable[str] | None, *, unset: Iterable[str] | None = None
@@ -398,6 +433,97 @@ def _origins(value: Iterable[str | OriginURL], problems: list[str]) -> list[Pars
         else:
             result.append(parsed)
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _sent_by_browsers(text: str) -> bool:
+    """Whether a browser can send ``text`` as an Origin (a pure function of the text, so
+    remembered: the predicate's callers ask about the same few origins again and again;
+    bounded, and the length is checked before)."""
+    return text == NULL or parse_request_origin(text) is not None
+
+
+async def _awaited_answer(origin: bytes, text: str, result: Awaitable[object]) -> bytes | None:
+    try:
+        allowed = await result
+    except Exception:
+        _log_raised(text)
+        return None
+    return origin if allowed is True else None
+
+
+def _log_raised(text: str) -> None:
+    logger.exception("allow_origin_func raised for origin %s; the origin is denied", escape(text))
+
+
+def _origin_func_problem(func: object, problems: list[str]) -> None:
+    """What is wrong with ``func`` as an ``allow_origin_func``: not callable, or a signature
+    that cannot take ``(origin)`` nor ``(origin, request)``. Checked here so a wrong arity is
+    one error at definition, not a logged error on every request."""
+    fix = (
+        "pass a function taking the origin, def allow(origin: str) -> bool, or the origin "
+        "and the request, def allow(origin: str, request: Request) -> bool (either may be "
+        "async)"
+    )
+    if not callable(func):
+        problems.append(f"allow_origin_func={func!r} is not callable: {fix}")
+        return
+    shape = _origin_func_shape(func)
+    if shape is None:
+        return  # no signature to read (some builtins): asked with the origin alone
+    required, keyword_only = shape
+    name = getattr(func, "__qualname__", None) or repr(func)
+    if keyword_only:
+        problems.append(
+            f"allow_origin_func {name} has required keyword-only parameters "
+            f"({', '.join(keyword_only)}), which are never passed: give them defaults or "
+            f"bind them with functools.partial; {fix}"
+        )
+    elif required > 2:
+        problems.append(
+            f"allow_origin_func {name} takes {required} required positional arguments, but it "
+            f"is asked with one or two: bind the others with functools.partial; {fix}"
+        )
+    elif required == 0 and not _accepts_positional(func):
+        problems.append(f"allow_origin_func {name} takes no positional argument: {fix}")
+
+
+def _origin_func_shape(func: Any) -> tuple[int, list[str]] | None:
+    """The number of required positional parameters of ``func`` and the names of its
+    required keyword-only ones; None when Python cannot tell (a builtin without a signature).
+    """
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    required = 0
+    keyword_only = []
+    for parameter in signature.parameters.values():
+        if parameter.default is not inspect.Parameter.empty:
+            continue
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            required += 1
+        elif parameter.kind is parameter.KEYWORD_ONLY:
+            keyword_only.append(parameter.name)
+    return required, keyword_only
+
+
+def _accepts_positional(func: Any) -> bool:
+    signature = inspect.signature(func)
+    return any(
+        parameter.kind
+        in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD, parameter.VAR_POSITIONAL)
+        for parameter in signature.parameters.values()
+    )
+
+
+def origin_func_takes_request(func: Any) -> bool:
+    """Whether a valid ``allow_origin_func`` is asked with ``(origin, request)``: it
+    requires two positional arguments. One required (``def allow(origin, request=None)``,
+    ``def allow(*args)``, a builtin without a signature): the origin alone, so optional
+    parameters of a builtin (``pattern.fullmatch``'s ``pos``) never receive a request."""
+    shape = _origin_func_shape(func)
+    return shape is not None and shape[0] == 2
 
 
 def _comma_separated(text: str) -> list[str]:

@@ -14,4 +14,7 @@ if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
         >/dev/null || echo "scripts/test.sh: could not install ${missing[*]}" >&2
 fi
+# The origin store's tests start a throwaway PostgreSQL (scripts/postgres.sh): install Debian's
+# package when we can; without it they skip (and fail in CI).
+bash scripts/postgres.sh install || echo "scripts/test.sh: no PostgreSQL for the tests" >&2
 python3 -m pytest "$@"

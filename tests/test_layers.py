@@ -66,6 +66,7 @@ LAYERS: dict[str, int] = {
     "_origin_probes": CORE,
     "_callables": CORE,
     "policy": CORE,
+    "_origin_cache": CORE,
     "_options": CORE,
     "_report": CORE,
     # 1 decision: per request; starlette, never fastapi
@@ -73,6 +74,7 @@ LAYERS: dict[str, int] = {
     "_response_headers": DECISION,
     "_error_responses": DECISION,
     "_refusal_log": DECISION,
+    "_origin_request": DECISION,
     "_served_methods": ROUTING,
     # 2 routing truth: starlette, never an import of fastapi
     "_framework": ROUTING,

@@ -23,7 +23,7 @@ def misspelt_option() -> None: ...
 cors(allow_origin=["https://app.example"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
 cors(allow_credentials="yes")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
 cors(max_age="600")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
-cors(allow_origin_func=lambda: True)  # type: ignore[arg-type, misc]  # pyright: ignore[reportArgumentType]
+cors(allow_origin_func=lambda: True)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 cors(CORSPolicy(), allow_origins=["*"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
 cors("account", allow_origins=["*"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
 cors(["https://app.example"])  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
@@ -31,7 +31,7 @@ cors(["https://app.example"])  # type: ignore[call-overload]  # pyright: ignore[
 CORSPolicy(allow_origin=["https://app.example"])  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 CORSPolicy(allow_credentials="yes")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 CORSPolicy(max_age="600")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-CORSPolicy(allow_origin_func=lambda: True)  # type: ignore[arg-type, misc]  # pyright: ignore[reportArgumentType]
+CORSPolicy(allow_origin_func=lambda: True)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 CORSPolicy().replace(allow_origin=["https://app.example"])  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 CORSPolicy().replace(max_age="600")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
