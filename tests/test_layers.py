@@ -66,6 +66,8 @@ LAYERS: dict[str, int] = {
     "_origin_probes": CORE,
     "_callables": CORE,
     "policy": CORE,
+    "_policy_names": CORE,
+    "_path_policies": CORE,
     # 1 decision: per request; starlette, never fastapi
     "_dispatch": DECISION,
     "_response_headers": DECISION,
