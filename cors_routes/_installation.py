@@ -33,7 +33,7 @@ from starlette._utils import get_route_path
 from starlette.routing import Host, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _selection, _websocket
+from . import _framework, _selection, _websocket
 from ._dispatch import (
     EMPTY_BODY,
     INSTALLED,
@@ -343,6 +343,7 @@ class Installation:
             methods = served_methods(walked.declared)
             unset = CORS_MIDDLEWARE_METHODS if from_app(source) else None
             holders = {id(walked.declared): walked.declared, id(walked.route): walked.route}
+            holders |= {id(held): held for held in _framework.schema_holders(walked.matcher)}
             for holder in holders.values():
                 if not hasattr(holder, "openapi_extra"):
                     continue
