@@ -76,6 +76,9 @@ ROUTED_KEY = "cors_routes.routed"
 PREFLIGHT_KEY = "cors_routes.preflight"
 _MAX_REDIRECT_HOPS = 4
 _MAX_REMEMBERED_ROUTES = 10_000
+# Request paths whose ``paths`` answer is remembered, and the longest remembered.
+_MAX_REMEMBERED_PATHS = 1024
+_MAX_REMEMBERED_PATH = 1024
 
 _installations: weakref.WeakKeyDictionary[Any, Installation] = weakref.WeakKeyDictionary()
 
@@ -225,7 +228,10 @@ class Installation:
         # the request's path (a route can be included under two prefixes), with their
         # methods; and the answer for each (prefix, methods).
         self._located: dict[int, tuple[Any, frozenset[str] | None]] = {}
+        # One per (prefix, methods): as many as routes at most, since each route has one
+        # set of methods. The answer per (request path, methods) is remembered, bounded.
         self._at_prefix: dict[tuple[str | None, frozenset[str] | None], RouteCORS | None] = {}
+        self._at_path: dict[tuple[str, frozenset[str] | None], tuple[RouteCORS | None]] = {}
 
     # -- policies ---------------------------------------------------------------------------
 
@@ -284,14 +290,29 @@ class Installation:
     def _cors_at(self, path: str, methods: frozenset[str] | None) -> RouteCORS | None:
         """The answer of a route without a policy of its own at ``path``: the policy of
         the longest ``paths`` prefix covering it, else the default."""
+        remembered = self._at_path.get((path, methods))
+        if remembered is not None:
+            return remembered[0]
         assert self.paths is not None
         found = self.paths.lookup(path)
         prefix = None if found is None else found[0]
         key = (prefix, methods)
-        try:
-            return self._at_prefix[key]
-        except KeyError:
-            pass
+        if key in self._at_prefix:
+            cors = self._at_prefix[key]
+        else:
+            cors = self._at_prefix[key] = self._new_cors_at(found, methods)
+        if len(path) <= _MAX_REMEMBERED_PATH:
+            if len(self._at_path) >= _MAX_REMEMBERED_PATHS:
+                self._at_path.clear()
+            self._at_path[path, methods] = (cors,)
+        return cors
+
+    def _new_cors_at(
+        self, found: tuple[str, CORSPolicy | None] | None, methods: frozenset[str] | None
+    ) -> RouteCORS | None:
+        if found is None and methods is None:
+            return self.default_cors
+        prefix = None if found is None else found[0]
         policy = self.default if found is None else found[1]
         cors = None
         if policy is not None:
@@ -299,16 +320,11 @@ class Installation:
                 prefix or "/"
             )
             cors = RouteCORS(policy, methods, name, unset_methods=CORS_MIDDLEWARE_METHODS)
-        if len(self._at_prefix) >= _MAX_REMEMBERED_ROUTES:
-            self._at_prefix.clear()
-        self._at_prefix[key] = cors
         return cors
 
     def located_cors(self, path: str) -> RouteCORS | None:
         """The answer where no route serves (a 404, a mounted app) at ``path``."""
         if self.paths is None:
-            return self.default_cors
-        if self.paths.lookup(path) is None:
             return self.default_cors
         return self._cors_at(path, None)
 
@@ -423,11 +439,12 @@ class Installation:
         """The CORS of a response: the serving route's, else decided as the router did."""
         route = scope.get("route")
         path = routed.path
-        request = scope if path is None else {**scope, "path": path, "root_path": routed.root_path}
-        # Only an app with ``paths`` reads the path: the others pay nothing for them.
-        at = "" if self.paths is None else get_route_path(request)
         if route is not None and not isinstance(route, (Mount, Host)):
-            return self.route_cors(route, at)
+            if self.paths is None:  # the others pay nothing for paths
+                return self.route_cors(route)
+            return self.route_cors(route, self._routed_path(scope, routed))
+        request = scope if path is None else {**scope, "path": path, "root_path": routed.root_path}
+        at = "" if self.paths is None else get_route_path(request)
         selection = _selection.select(self.router, request, scope["method"])
         if isinstance(selection, _selection.Redirect):
             # The slash redirect carries its target's answer, so the browser follows it.
@@ -443,6 +460,13 @@ class Installation:
             hidden = self._hidden_cors(selection, at)
             return hidden if isinstance(hidden, RouteCORS) else None
         return self.located_cors(at)
+
+    @staticmethod
+    def _routed_path(scope: Scope, routed: _Routed) -> str:
+        """The path the router routed, relative to the app's root path."""
+        if routed.path is None:
+            return get_route_path(scope)
+        return get_route_path({"path": routed.path, "root_path": routed.root_path})
 
     def websocket_policy(self, scope: Scope) -> CORSPolicy | None:
         """The policy whose origins a WebSocket handshake must come from: the ``@cors`` of

@@ -26,6 +26,7 @@ from policy_apps import (
     create_path_app,
 )
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
@@ -495,3 +496,43 @@ def test_the_lookup_is_the_longest_prefix_on_a_segment_boundary(chosen, path):
 def test_checked_paths_is_none_for_no_paths():
     assert checked_paths(None) is None
     assert checked_paths({}) is None
+
+
+class Passthrough:
+    """A mounted app's own middleware: install() cannot see past it (it may rewrite paths)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)
+
+
+def hidden_mount_app(own: CORSPolicy | None) -> Starlette:
+    async def hello(request) -> PlainTextResponse:
+        return PlainTextResponse("hello")
+
+    routes = [Route("/hello", hello), Route("/other", hello)]
+    if own is not None:
+        routes.append(Route("/own", cors(own)(hello)))
+    inner = Starlette(routes=routes, middleware=[Middleware(Passthrough)])
+    app = Starlette(routes=[Mount("/m", inner)])
+    return install(
+        app,
+        default=CORSPolicy(allow_origins=[FRONTEND]),
+        paths={"/m": CORSPolicy(allow_origins=[PARTNER])},
+        lint=False,
+    )
+
+
+def test_a_mount_behind_its_own_middleware_gets_the_path_policy_its_routes_share():
+    with TestClient(hidden_mount_app(None)) as client:
+        assert preflight(client, "/m/hello", PARTNER, "GET").status_code == 204
+        assert acx(client.get("/m/hello", headers={"Origin": PARTNER}))
+        assert acx(client.get("/m/hello", headers={"Origin": FRONTEND})) == {}
+
+
+def test_a_mount_behind_its_own_middleware_with_a_route_of_its_own_policy_grants_nothing():
+    with TestClient(hidden_mount_app(CORSPolicy(allow_origins=[OWN]))) as client:
+        assert preflight(client, "/m/hello", PARTNER, "GET").status_code == 403
+        assert acx(client.get("/m/hello", headers={"Origin": PARTNER})) == {}
