@@ -1,9 +1,10 @@
 """``install(app, default=...)``: CORS for a whole application, with per-endpoint policies.
 
 One call gives every HTTP route of the app the policy it should have (``_precedence``: its
-own ``@cors``, else its route class's default, else the ``default`` given here;
-``@no_cors`` opts out), and everything a page can reach without a route (the router's 404
-and 405, slash redirects, mounted apps) gets the default.
+own ``@cors`` (a policy, or a name ``policies`` resolves), else its route class's default,
+else the policy of its ``paths`` prefix, else the ``default`` given here; ``@no_cors`` opts
+out), and everything a page can reach without a route (the router's 404 and 405, slash
+redirects, mounted apps) gets its path's policy or the default.
 
 The app is the one object changed, through one hook: its ``build_middleware_stack`` is
 wrapped on the instance, so the stack it builds gets two more layers, both its own:
@@ -104,8 +105,8 @@ def install(
     longest prefix wins, before the default. ``x_cors`` publishes the ``x-cors`` OpenAPI
     extension on every route with a policy (True), without the origins
     (``"without-origins"``), or removes it (False); None leaves each route as its class
-    says. ``lint=False`` turns off the
-    configuration lint run at the first request. Returns ``app``.
+    says. ``lint=False`` turns off the configuration lint run at the first request.
+    Returns ``app``.
 
     Call it once, after the app is built (typically at the end of an app factory), in
     place of ``app.add_middleware(CORSMiddleware, ...)``.
