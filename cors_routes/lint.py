@@ -21,7 +21,7 @@ from starlette.convertors import CONVERTOR_TYPES
 from . import _origin_probes, _selection
 from ._installation import installation_of
 from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
-from ._precedence import FROM_INSTALL, honours_policies, own_policy
+from ._precedence import from_app, honours_policies, own_policy
 from ._selection import Partial, Served
 from .policy import CORSPolicy
 
@@ -192,7 +192,7 @@ def _hidden_routes(routes: list[RouteInfo]) -> Iterator[Finding]:
         if len(policies) <= 1:
             continue
         for info in inside:
-            if info.source == FROM_INSTALL:
+            if from_app(info.source):  # the default or a path's: what the mount answers with
                 continue
             yield Finding(
                 _ERROR,
