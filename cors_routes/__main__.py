@@ -208,6 +208,8 @@ def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
                 cors = "opted out"
             elif info.ignored_policy is not None:
                 cors = "ignored"
+            elif info.policy_name is not None and not info.installed:
+                cors = "unresolved"
             entries.append(
                 {
                     "path": info.path,
@@ -249,6 +251,8 @@ def _route_row(info: Any) -> list[str]:
             what = "opted out"
         elif info.ignored_policy is not None:
             what = "IGNORED @cors (see check)"
+        elif info.policy_name is not None and not info.installed:
+            what = "UNRESOLVED name (see check)"
         else:
             what = "no CORS"
         return [info.path, methods, route_class, info.source or "-", what, "", "", "", ""]

@@ -92,6 +92,13 @@ class _IncludedAPIRoute:
         return result
 
 
+def schema_holders(matcher: Any) -> list[Any]:
+    """What FastAPI's OpenAPI schema reads an included route's ``openapi_extra`` from besides
+    the route: FastAPI >= 0.163 copies it into the inclusion's context when it builds it."""
+    context = getattr(matcher, "context", None) if isinstance(matcher, _IncludedAPIRoute) else None
+    return [context] if context is not None and hasattr(context, "openapi_extra") else []
+
+
 def included_routers(routes: list[Any]) -> Iterator[Any]:
     """The routers FastAPI >= 0.163 keeps behind its included-router wrappers, nested too."""
     for route in routes:

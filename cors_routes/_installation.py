@@ -1,9 +1,10 @@
 """``install(app, default=...)``: CORS for a whole application, with per-endpoint policies.
 
 One call gives every HTTP route of the app the policy it should have (``_precedence``: its
-own ``@cors``, else its route class's default, else the ``default`` given here;
-``@no_cors`` opts out), and everything a page can reach without a route (the router's 404
-and 405, slash redirects, mounted apps) gets the default.
+own ``@cors`` (a policy, or a name ``policies`` resolves), else its route class's default,
+else the policy of its ``paths`` prefix, else the ``default`` given here; ``@no_cors`` opts
+out), and everything a page can reach without a route (the router's 404 and 405, slash
+redirects, mounted apps) gets its path's policy or the default.
 
 The app is the one object changed, through one hook: its ``build_middleware_stack`` is
 wrapped on the instance, so the stack it builds gets two more layers, both its own:
@@ -25,14 +26,15 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from starlette._utils import get_route_path
 from starlette.routing import Host, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _selection, _websocket
+from . import _framework, _selection, _websocket
 from ._dispatch import (
     EMPTY_BODY,
     INSTALLED,
@@ -48,7 +50,17 @@ from ._dispatch import (
     send_refusal,
 )
 from ._openapi import with_cors_extension
-from ._precedence import FROM_DECORATOR, FROM_INSTALL, policy_of
+from ._path_policies import PathPolicies, checked_paths
+from ._policy_names import checked_policies, names_in_use
+from ._precedence import (
+    UnresolvedName,
+    from_app,
+    from_endpoint,
+    located_policy,
+    own_policy,
+    policy_of,
+    unresolved_names,
+)
 from ._report import CORSReport
 from ._route_mixin import XCors
 from ._served_methods import served_methods
@@ -71,6 +83,9 @@ ROUTED_KEY = "cors_routes.routed"
 PREFLIGHT_KEY = "cors_routes.preflight"
 _MAX_REDIRECT_HOPS = 4
 _MAX_REMEMBERED_ROUTES = 10_000
+# Request paths whose ``paths`` answer is remembered, and the longest remembered.
+_MAX_REMEMBERED_PATHS = 1024
+_MAX_REMEMBERED_PATH = 1024
 
 _installations: weakref.WeakKeyDictionary[Any, Installation] = weakref.WeakKeyDictionary()
 
@@ -79,6 +94,8 @@ def install(
     app: App,
     default: CORSPolicy | None = None,
     *,
+    policies: Mapping[str, CORSPolicy | None] | None = None,
+    paths: Mapping[str, CORSPolicy | None] | None = None,
     x_cors: XCors | None = None,
     lint: bool = True,
     enforce: bool = True,
@@ -89,10 +106,15 @@ def install(
     Routes without ``@cors`` / ``@no_cors`` of their own (and without a route-class
     default) get ``default``, as do the app's 404s, 405s, slash redirects and mounted
     apps. ``default=None`` gives them no CORS at all: only ``@cors`` endpoints answer
-    cross-origin requests. ``x_cors`` publishes the ``x-cors`` OpenAPI extension on every
-    route with a policy (True), without the origins (``"without-origins"``), or removes it
-    (False); None leaves each route as its class says. ``lint=False`` turns off the
-    configuration lint run at the first request. Returns ``app``.
+    cross-origin requests. ``policies`` gives ``@cors("name")`` endpoints their policy by
+    name (None: no CORS); a name no entry resolves is a ``CORSConfigError``. ``paths``
+    maps literal path prefixes (``"/auth"`` covers ``/auth`` and ``/auth/...``) to the
+    policy (None: no CORS) of everything under them without a policy of its own; the
+    longest prefix wins, before the default. ``x_cors`` publishes the ``x-cors`` OpenAPI
+    extension on every route with a policy (True), without the origins
+    (``"without-origins"``), or removes it (False); None leaves each route as its class
+    says. ``lint=False`` turns off the configuration lint run at the first request.
+    Returns ``app``.
 
     ``enforce=False`` is report-only mode: every response stays as the app sends it
     (``CORSMiddleware`` may stay in place), and wherever a browser would conclude
@@ -132,9 +154,12 @@ def install(
             "install(on_report=...) takes a function of one CORSReport, in report-only mode: "
             "install(app, default=..., enforce=False, on_report=hook)"
         )
+    names = checked_policies(policies)
+    by_path = checked_paths(paths)
     if enforce:
         _refuse_cors_middleware(app)
-    installation = Installation(app, default, x_cors, lint)
+    installation = Installation(app, default, x_cors, lint, names, by_path)
+    installation.check_names()
     _installations[app] = installation
     starlette_app: Any = app
     build_stack = starlette_app.build_middleware_stack
@@ -145,6 +170,8 @@ def install(
         reporter = _report_only.Reporter(installation, on_report)
 
     def build_middleware_stack() -> ASGIApp:
+        # Routers included after install(): their names are checked before the app serves.
+        installation.check_names()
         if reporter is not None:
             return reporter.stack(build_stack(), router)
         entry = _router_entry(installation.router, installation)
@@ -197,11 +224,19 @@ class Installation:
     """The CORS answers of one installed application."""
 
     def __init__(
-        self, app: Any, default: CORSPolicy | None, x_cors: XCors | None, lint: bool
+        self,
+        app: Any,
+        default: CORSPolicy | None,
+        x_cors: XCors | None,
+        lint: bool,
+        names: Mapping[str, CORSPolicy | None] | None = None,
+        paths: PathPolicies | None = None,
     ) -> None:
         self.app = app
         self.router = _selection.router_of(app)
         self.default = default
+        self.names: Mapping[str, CORSPolicy | None] = names or {}
+        self.paths = paths
         self.x_cors = x_cors
         self.lint_pending = lint
         self.default_cors = (
@@ -219,30 +254,109 @@ class Installation:
         # its id stays its own; its CORS). Bounded: emptied when full.
         self.by_route: dict[int, tuple[Any, RouteCORS | None]] = {}
         self._hidden: dict[int, tuple[Any, list[tuple[Any, Any, int]], Any]] = {}
+        # With ``paths``: the routes without a policy of their own, whose answer depends on
+        # the request's path (a route can be included under two prefixes), with their
+        # methods; and the answer for each (prefix, methods).
+        self._located: dict[int, tuple[Any, frozenset[str] | None]] = {}
+        # One per (prefix, methods): as many as routes at most, since each route has one
+        # set of methods. The answer per (request path, methods) is remembered, bounded.
+        self._at_prefix: dict[tuple[str | None, frozenset[str] | None], RouteCORS | None] = {}
+        self._at_path: dict[tuple[str, frozenset[str] | None], tuple[RouteCORS | None]] = {}
 
     # -- policies ---------------------------------------------------------------------------
 
-    def policy_of(self, route: Any) -> CORSPolicy | None:
-        """The effective policy of ``route`` under this installation."""
-        return policy_of(route, self.default, installed=True)[0]
+    def policy_of(self, route: Any, path: str | None = None) -> CORSPolicy | None:
+        """The effective policy of ``route`` (at the full path template ``path``)."""
+        return self.policy_and_source(route, path)[0]
 
-    def route_cors(self, route: Any) -> RouteCORS | None:
-        """The CORS answer of ``route``: its policy, bound to the methods it serves."""
+    def policy_and_source(self, route: Any, path: str | None) -> tuple[CORSPolicy | None, str]:
+        """(policy, where it comes from) of ``route`` at the full path template ``path``."""
+        return policy_of(
+            route, self.default, installed=True, names=self.names, paths=self.paths, path=path
+        )
+
+    def check_names(self) -> None:
+        """Raise ``CORSConfigError`` naming every ``@cors("name")`` endpoint of the app
+        whose name this installation was not given. No walk before any name is written."""
+        if not names_in_use():
+            return
+        problems = unresolved_names(self.app, self.names)
+        if problems:
+            raise CORSConfigError(problems)
+
+    def route_cors(self, route: Any, path: str = "") -> RouteCORS | None:
+        """The CORS answer of ``route`` serving the request ``path`` (relative to the app's
+        root path): its policy, bound to the methods it serves."""
         remembered = self.by_route.get(id(route))
         if remembered is not None and remembered[0] is route:
             return remembered[1]
-        policy, source = policy_of(route, self.default, installed=True)
-        cors = None
-        if policy is not None:
-            methods = served_methods(route)
-            cors = self._shared_cors(policy, methods, source == FROM_INSTALL, route)
+        located = self._located.get(id(route))
+        if located is not None and located[0] is route:
+            return self._cors_at(path, located[1])
+        try:
+            own = own_policy(route, installed=True, names=self.names)
+        except UnresolvedName:
+            self.check_names()  # the same message as install() gives, with the full path
+            raise
         endpoint = getattr(route, "endpoint", None)
         if endpoint is not None:
             register(endpoint)
+        if own is None and self.paths is not None:
+            methods = served_methods(route)
+            if len(self._located) >= _MAX_REMEMBERED_ROUTES:
+                self._located.clear()
+            self._located[id(route)] = (route, methods)
+            return self._cors_at(path, methods)
+        policy, source = own if own is not None else located_policy(self.default, None, "")
+        cors = None
+        if policy is not None:
+            methods = served_methods(route)
+            cors = self._shared_cors(policy, methods, from_app(source), route)
         if len(self.by_route) >= _MAX_REMEMBERED_ROUTES:
             self.by_route.clear()
         self.by_route[id(route)] = (route, cors)
         return cors
+
+    def _cors_at(self, path: str, methods: frozenset[str] | None) -> RouteCORS | None:
+        """The answer of a route without a policy of its own at ``path``: the policy of
+        the longest ``paths`` prefix covering it, else the default."""
+        remembered = self._at_path.get((path, methods))
+        if remembered is not None:
+            return remembered[0]
+        assert self.paths is not None
+        found = self.paths.lookup(path)
+        prefix = None if found is None else found[0]
+        key = (prefix, methods)
+        if key in self._at_prefix:
+            cors = self._at_prefix[key]
+        else:
+            cors = self._at_prefix[key] = self._new_cors_at(found, methods)
+        if len(path) <= _MAX_REMEMBERED_PATH:
+            if len(self._at_path) >= _MAX_REMEMBERED_PATHS:
+                self._at_path.clear()
+            self._at_path[path, methods] = (cors,)
+        return cors
+
+    def _new_cors_at(
+        self, found: tuple[str, CORSPolicy | None] | None, methods: frozenset[str] | None
+    ) -> RouteCORS | None:
+        if found is None and methods is None:
+            return self.default_cors
+        prefix = None if found is None else found[0]
+        policy = self.default if found is None else found[1]
+        cors = None
+        if policy is not None:
+            name = f"{', '.join(sorted(methods)) if methods else 'any method'} under " + (
+                prefix or "/"
+            )
+            cors = RouteCORS(policy, methods, name, unset_methods=CORS_MIDDLEWARE_METHODS)
+        return cors
+
+    def located_cors(self, path: str) -> RouteCORS | None:
+        """The answer where no route serves (a 404, a mounted app) at ``path``."""
+        if self.paths is None:
+            return self.default_cors
+        return self._cors_at(path, None)
 
     def _shared_cors(
         self, policy: CORSPolicy, methods: frozenset[str] | None, from_default: bool, route: Any
@@ -271,10 +385,11 @@ class Installation:
         for walked in _selection.walk(self.app):
             if isinstance(walked.route, (Mount, Host)):
                 continue
-            policy, source = policy_of(walked.declared, self.default, installed=True)
+            policy, source = self.policy_and_source(walked.declared, walked.path)
             methods = served_methods(walked.declared)
-            unset = CORS_MIDDLEWARE_METHODS if source == FROM_INSTALL else None
+            unset = CORS_MIDDLEWARE_METHODS if from_app(source) else None
             holders = {id(walked.declared): walked.declared, id(walked.route): walked.route}
+            holders |= {id(held): held for held in _framework.schema_holders(walked.matcher)}
             for holder in holders.values():
                 if not hasattr(holder, "openapi_extra"):
                     continue
@@ -307,65 +422,81 @@ class Installation:
                 break
             # The browser follows the redirect, and preflights again there: answer as the
             # route at the redirect's target answers, so the redirect is not in its way.
-            selection = _selection.select(router, {**scope, "path": selection.path}, method)
+            scope = {**scope, "path": selection.path}
+            selection = _selection.select(router, scope, method)
+        # Only an app with ``paths`` reads the path: the others pay nothing for them.
+        path = "" if self.paths is None else get_route_path(scope)
         if isinstance(selection, _selection.Served):
-            return self.route_cors(selection.route)
+            return self.route_cors(selection.route, path)
         if isinstance(selection, _selection.MountedApp):
             if installation_of(selection.mount.app) is not None:
                 return None
-            return self.default_cors
+            return self.located_cors(path)
         if isinstance(selection, _selection.Hidden):
-            return self._hidden_cors(selection)
+            return self._hidden_cors(selection, path)
         # No route serves the method there (a 405, a 404): nothing to grant.
-        return None if self.default_cors is None else REFUSED
+        return None if self.located_cors(path) is None else REFUSED
 
-    def _hidden_cors(self, hidden: _selection.Hidden) -> RouteCORS | _Refused | None:
+    def _hidden_cors(
+        self, hidden: _selection.Hidden, path: str = ""
+    ) -> RouteCORS | _Refused | None:
         """A preflight into a mount whose own middleware hides which route serves: the
-        default answers only if every route in there has the default's policy; otherwise
-        nothing can be granted safely (the lint says why)."""
+        policy at the request's path (a ``paths`` prefix's, else the default) answers only
+        if no route in there has a policy of its own that differs; otherwise nothing can be
+        granted safely (the lint says why)."""
         if _installed_inside(hidden.mount):
             return None  # that app's own installation answers
+        located = self.located_cors(path)
         remembered = self._hidden.get(id(hidden.mount))
-        if remembered is not None and remembered[0] is hidden.mount and _unchanged(remembered[1]):
-            known: RouteCORS | _Refused | None = remembered[2]
-            return known
-        # Walked once per mount while its route lists stay as they were: a stream of
-        # preflights into the mount costs one lookup each, not a walk of its routes.
-        walked = list(_selection.walk(hidden.app))
-        answer: RouteCORS | _Refused | None = self.default_cors
-        for entry in walked:
-            if isinstance(entry.route, (Mount, Host)):
-                continue
-            policy, _ = policy_of(entry.declared, self.default, installed=True)
-            if policy is not self.default:
-                answer = REFUSED
-                break
-        lists = [(router, router.routes, len(router.routes)) for router in _routers(hidden.app)]
-        self._hidden[id(hidden.mount)] = (hidden.mount, lists, answer)
-        return answer
+        if remembered is None or remembered[0] is not hidden.mount or not _unchanged(remembered[1]):
+            # Walked once per mount while its route lists stay as they were: a stream of
+            # preflights into the mount costs one lookup each, not a walk of its routes.
+            own = set()
+            for entry in _selection.walk(hidden.app):
+                if isinstance(entry.route, (Mount, Host)):
+                    continue
+                found = own_policy(entry.declared, installed=True, names=self.names)
+                if found is not None:
+                    own.add(id(found[0]))
+            lists = [(router, router.routes, len(router.routes)) for router in _routers(hidden.app)]
+            remembered = self._hidden[id(hidden.mount)] = (hidden.mount, lists, own)
+        policy = None if located is None else located.policy
+        if remembered[2] - {id(policy)}:
+            return REFUSED
+        return located
 
     def response_cors(self, scope: Scope, routed: _Routed) -> RouteCORS | None:
         """The CORS of a response: the serving route's, else decided as the router did."""
         route = scope.get("route")
-        if route is not None and not isinstance(route, (Mount, Host)):
-            return self.route_cors(route)
         path = routed.path
+        if route is not None and not isinstance(route, (Mount, Host)):
+            if self.paths is None:  # the others pay nothing for paths
+                return self.route_cors(route)
+            return self.route_cors(route, self._routed_path(scope, routed))
         request = scope if path is None else {**scope, "path": path, "root_path": routed.root_path}
+        at = "" if self.paths is None else get_route_path(request)
         selection = _selection.select(self.router, request, scope["method"])
         if isinstance(selection, _selection.Redirect):
             # The slash redirect carries its target's answer, so the browser follows it.
-            selection = _selection.select(
-                self.router, {**request, "path": selection.path}, scope["method"]
-            )
+            target = {**request, "path": selection.path}
+            selection = _selection.select(self.router, target, scope["method"])
             if not isinstance(selection, _selection.Served):
-                return self.default_cors
+                return self.located_cors(at)
+            at = "" if self.paths is None else get_route_path(target)
         if isinstance(selection, (_selection.Served, _selection.Partial)):
-            return self.route_cors(selection.route)
+            return self.route_cors(selection.route, at)
         if isinstance(selection, _selection.Hidden):
             # Whichever route in there served, only a policy they all share may decorate.
-            hidden = self._hidden_cors(selection)
+            hidden = self._hidden_cors(selection, at)
             return hidden if isinstance(hidden, RouteCORS) else None
-        return self.default_cors
+        return self.located_cors(at)
+
+    @staticmethod
+    def _routed_path(scope: Scope, routed: _Routed) -> str:
+        """The path the router routed, relative to the app's root path."""
+        if routed.path is None:
+            return get_route_path(scope)
+        return get_route_path({"path": routed.path, "root_path": routed.root_path})
 
     def websocket_policy(self, scope: Scope) -> CORSPolicy | None:
         """The policy whose origins a WebSocket handshake must come from: the ``@cors`` of
@@ -374,8 +505,12 @@ class Installation:
         selection = _selection.select(self.router, scope, None)
         if not isinstance(selection, _selection.Served):
             return None
-        policy, source = policy_of(selection.route, None, installed=True)
-        return policy if source == FROM_DECORATOR else None
+        try:
+            found = own_policy(selection.route, installed=True, names=self.names)
+        except UnresolvedName:
+            self.check_names()
+            raise
+        return found[0] if found is not None and from_endpoint(found[1]) else None
 
     def run_lint(self) -> None:
         self.lint_pending = False
@@ -554,9 +689,11 @@ async def _answer_held(
     cors = installation.preflight_cors(scope, asked[1].decode("latin-1"))
     if isinstance(cors, _Refused):
         # No route serves it, yet a middleware answered: one that serves the path itself
-        # (a proxy, an exporter). Its actual responses get the default policy, so its
-        # preflights do too, where refusing would block what CORSMiddleware allowed.
-        cors = installation.default_cors
+        # (a proxy, an exporter). Its actual responses get the default policy (or its
+        # path's), so its preflights do too, where refusing would block what
+        # CORSMiddleware allowed.
+        at = "" if installation.paths is None else get_route_path(scope)
+        cors = installation.located_cors(at)
     if cors is not None or not held:
         await _send_preflight_answer(cors, scope, send, asked)
         return

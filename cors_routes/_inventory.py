@@ -16,11 +16,15 @@ from starlette.routing import BaseRoute, Host, Mount, WebSocketRoute, compile_pa
 
 from . import _selection
 from ._installation import Installation, installation_of
+from ._policy_names import PolicyName
 from ._precedence import (
-    FROM_DECORATOR,
-    FROM_INSTALL,
     OPTED_OUT_SOURCE,
+    UnresolvedName,
+    from_app,
+    from_endpoint,
     honours_policies,
+    named_source,
+    own_policy,
     policy_of,
 )
 from ._served_methods import served_methods
@@ -47,8 +51,8 @@ class RouteInfo:
     opted_out: bool = False
     """``@no_cors`` on the endpoint (of a CORS route, or of any route under install())."""
     source: str = ""
-    """Where the policy comes from: "@cors", "route-class default", "install default",
-    "no_cors", or "" (no CORS)."""
+    """Where the policy comes from: "@cors", '@cors("name")', "route-class default",
+    "path /prefix" (``install(paths=...)``), "install default", "no_cors", or "" (no CORS)."""
     installed: bool = False
     """The app's CORS comes from ``install()``."""
     ignored_policy: CORSPolicy | None = None
@@ -73,6 +77,8 @@ class RouteInfo:
 
     hidden: bool = False
     """Middleware inside a mount it is in stands between the router and it."""
+    policy_name: str | None = None
+    """The name of ``@cors("name")`` on the endpoint, resolved by ``install(policies=...)``."""
 
     @property
     def is_cors_route(self) -> bool:
@@ -97,7 +103,7 @@ class RouteInfo:
     def unset_methods(self) -> tuple[str, ...] | None:
         """What an unset ``allow_methods`` means here: CORSMiddleware's ``GET`` under
         ``install()``'s default, which replaces the middleware; else None, the route's own."""
-        return CORS_MIDDLEWARE_METHODS if self.source == FROM_INSTALL else None
+        return CORS_MIDDLEWARE_METHODS if from_app(self.source) else None
 
     def allowed_methods(self) -> frozenset[str] | None:
         """The methods a preflight can be granted for (None: any), with the policy's limits."""
@@ -116,9 +122,16 @@ def iter_routes(app: Any) -> list[RouteInfo]:
     middleware, inner = unwrap(app)
     installation = installation_of(inner)
     found = []
-    for walked in _selection.walk(inner):
-        inner_middleware = tuple(cls for mount in walked.mounts for cls in _mount_middleware(mount))
-        found.append(_info(walked, (*middleware, *inner_middleware), installation))
+    try:
+        for walked in _selection.walk(inner):
+            inner_middleware = tuple(
+                cls for mount in walked.mounts for cls in _mount_middleware(mount)
+            )
+            found.append(_info(walked, (*middleware, *inner_middleware), installation))
+    except UnresolvedName:
+        if installation is not None:
+            installation.check_names()  # every unresolved name, as install() names them
+        raise
     return found
 
 
@@ -139,19 +152,25 @@ def _info(
     kind = "websocket" if _is_websocket(route) else "http"
     found = marker(getattr(route, "endpoint", None))
     marked = found if isinstance(found, CORSPolicy) else None
+    name = found.name if isinstance(found, PolicyName) else None
     # Under install() the declared route decides (install serves a rebuilt copy with it);
     # otherwise only the route that really serves can honour a policy.
     if kind == "websocket":
         # A WebSocket endpoint's @cors is its handshake's Origin check, under install().
-        policy = marked if installation is not None else None
-        source = FROM_DECORATOR if policy is not None else ""
+        policy, source = None, ""
+        if installation is not None and (marked is not None or name is not None):
+            own = own_policy(route, installed=True, names=installation.names)
+            if own is not None and from_endpoint(own[1]):
+                policy, source = own
         ignored = marked is not None and installation is None
     elif installation is not None:
-        policy, source = policy_of(walked.declared, installation.default, installed=True)
+        policy, source = installation.policy_and_source(walked.declared, walked.path)
         ignored = False
     else:
         policy, source = policy_of(route, None, installed=False)
         ignored = marked is not None and policy is None
+    if installation is None and name is not None:
+        source = named_source(name)  # only install() resolves it: check says so
     return RouteInfo(
         path=walked.path,
         methods=_declared_methods(route),
@@ -167,6 +186,7 @@ def _info(
         mount_paths=mounts,
         hidden=walked.hidden,
         regex=_compile(walked.path),
+        policy_name=name,
     )
 
 
@@ -187,15 +207,23 @@ def _mount_info(
     prefix = "" if is_host else walked.path.rstrip("/")
     inner_middleware, inner = unwrap(mount.app)
     routable = bool(getattr(inner, "routes", None))
-    # Under install(), what an opaque mounted app answers gets the default policy.
-    default = installation.default if installation is not None and not routable else None
+    # Under install(), what an opaque mounted app answers gets the policy of its path.
+    policy, source = None, ""
+    if installation is not None and not routable:
+        policy, source = policy_of(
+            mount,
+            installation.default,
+            installed=True,
+            paths=installation.paths,
+            path=prefix + "/{path:path}",
+        )
     return RouteInfo(
         path=f"host {mount.host}" if isinstance(mount, Host) else prefix or "/",
         methods=None,
         route=mount,
         kind="mount",
-        policy=default,
-        source=FROM_INSTALL if default is not None else "",
+        policy=policy,
+        source=source,
         installed=installation is not None,
         middleware=middleware,
         mount_paths=mounts,

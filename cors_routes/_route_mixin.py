@@ -23,9 +23,10 @@ from starlette.types import Receive, Scope, Send
 from . import _selection
 from ._dispatch import INSTALLED, RouteCORS, method_is_token, preflight_asked, send_refusal
 from ._framework import app_root_path
-from ._precedence import honours_policies, policy_of
+from ._policy_names import PolicyName, needs_install
+from ._precedence import from_endpoint, honours_policies, policy_of
 from ._served_methods import served_methods
-from .decorators import register
+from .decorators import marker, register
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
 
@@ -44,7 +45,7 @@ class CORSRouteMixin:
     x_cors: ClassVar[XCors] = True
     """The ``x-cors`` OpenAPI extension: True, ``"without-origins"``, or False (none)."""
 
-    cors: RouteCORS | None
+    cors: RouteCORS | _NeedsInstall | None
     path: str
     methods: set[str] | None
     # The framework's own hook, set by each concrete class.
@@ -69,9 +70,10 @@ class CORSRouteMixin:
         endpoint = getattr(self, "endpoint", None)
         if endpoint is not None:
             register(endpoint)
-        policy, _ = policy_of(self, None, installed=False)
+        policy, source = policy_of(self, None, installed=False)
         if policy is None:
-            self.cors = None
+            # @cors("name"): only install() resolves it; without it the route refuses.
+            self.cors = _NeedsInstall(endpoint) if from_endpoint(source) else None
             return None
         methods = served_methods(self)
         name = f"{', '.join(sorted(methods)) if methods else 'any method'} {self.path}"
@@ -105,6 +107,28 @@ class CORSRouteMixin:
         return cors.handle(scope, receive, send)
 
 
+class _NeedsInstall:
+    """The answer of a CORS route whose endpoint names its policy (``@cors("account")``)
+    when no ``install()`` resolves the name: every request, preflights included, raises
+    ``CORSConfigError`` naming the fix, rather than answering without CORS."""
+
+    __slots__ = ("endpoint",)
+
+    def __init__(self, endpoint: Any) -> None:
+        self.endpoint = endpoint
+
+    def _error(self) -> CORSConfigError:
+        found = marker(self.endpoint)
+        name = found.name if isinstance(found, PolicyName) else "?"
+        return CORSConfigError(needs_install(name, self.endpoint))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise self._error()
+
+    async def answer_preflight(self, scope: Scope, send: Send, asked: Any) -> None:
+        raise self._error()
+
+
 def _first_request(app: Any) -> None:
     from . import _startup  # the diagnostics load only when an app first serves
 
@@ -113,7 +137,9 @@ def _first_request(app: Any) -> None:
         _startup.lint_once(app)
 
 
-def _preflight_cors(route: CORSRouteMixin, scope: Scope, method: str) -> RouteCORS | None:
+def _preflight_cors(
+    route: CORSRouteMixin, scope: Scope, method: str
+) -> RouteCORS | _NeedsInstall | None:
     """The CORS that answers a preflight for ``method`` the router sent to ``route``: the
     policy of the route the router will run for the actual request. None when that route
     applies no CORS: the framework answers as it would without cors_routes."""
@@ -135,7 +161,7 @@ def _preflight_cors(route: CORSRouteMixin, scope: Scope, method: str) -> RouteCO
         target = selection.route
         if target is route or not honours_policies(target):
             return route.cors if target is route else None
-        found: RouteCORS | None = getattr(target, "cors", None)
+        found: RouteCORS | _NeedsInstall | None = getattr(target, "cors", None)
         return found
     if isinstance(selection, _selection.MountedApp):
         return None

@@ -435,6 +435,8 @@ class Walked:
     hidden: bool
     """Middleware inside one of those mounts stands before it."""
     redirect_slashes: bool
+    matcher: Any = None
+    """What the router asks (FastAPI's context for a route of an included router)."""
 
 
 def walk(app: Any) -> Iterator[Walked]:
@@ -454,7 +456,7 @@ def _walk(
         if not isinstance(path, str):
             path = getattr(route, "path", "") or ""
         full = prefix + path if not isinstance(matcher, Host) else prefix
-        yield Walked(route, declared, full, mounts, hidden, redirect)
+        yield Walked(route, declared, full, mounts, hidden, redirect, matcher)
         if isinstance(matcher, (Mount, Host)) and depth < _MAX_DEPTH:
             if isinstance(matcher, Mount):
                 app, wrapped = _framework.mount_layers(matcher)

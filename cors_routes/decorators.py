@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._dispatch import handled as _handled
 from ._options import CORSOptions
+from ._policy_names import PolicyName, checked_name, needs_install
 from .exceptions import CORSConfigError
 from .policy import CORSPolicy
 
@@ -51,7 +52,7 @@ class _OptedOut:
 
 
 OPTED_OUT = _OptedOut()
-_Marker = CORSPolicy | _OptedOut
+_Marker = CORSPolicy | _OptedOut | PolicyName
 
 # Endpoints already served by a route that read their marker: decorating one afterwards
 # cannot take effect.
@@ -70,15 +71,26 @@ def cors(policy: CORSPolicy | str | None = None, /, **kwargs: Any) -> Callable[[
     """Give a path operation its CORS policy; write it under ``@router.get(...)``.
 
     ``@cors(allow_origins=[...], ...)`` takes CORSPolicy's keyword arguments;
-    ``@cors(SHARED_POLICY)`` reuses a named policy. Other decorators (auth, rate limits,
-    caches) may go above or below it.
+    ``@cors(SHARED_POLICY)`` reuses a policy; ``@cors("account")`` names a policy that
+    ``install(app, policies={"account": CORSPolicy(...)})`` gives (from the app's settings).
+    Other decorators (auth, rate limits, caches) may go above or below it.
     """
+    if isinstance(policy, str):
+        if kwargs:
+            raise CORSConfigError(
+                f"@cors({policy!r}, ...) got both a policy name and keyword arguments: "
+                f"write @cors({policy!r}) and give the options in install(app, "
+                f"policies={{{policy!r}: CORSPolicy(...)}})"
+            )
+        return functools.partial(_attach, checked_name(policy))
     if policy is not None and not isinstance(policy, CORSPolicy):
         if callable(policy):
             raise CORSConfigError(
                 "@cors needs parentheses: write @cors(allow_origins=[...]) or @cors(POLICY)"
             )
-        raise CORSConfigError(f"@cors takes a CORSPolicy or keyword arguments, not {policy!r}")
+        raise CORSConfigError(
+            f"@cors takes a CORSPolicy, a policy name or keyword arguments, not {policy!r}"
+        )
     if policy is not None and kwargs:
         raise CORSConfigError(
             "@cors got both a policy and keyword arguments: pass one, e.g. @cors(POLICY) "
@@ -96,7 +108,7 @@ def no_cors(endpoint: _F) -> _F:
     return endpoint
 
 
-def _attach(policy: CORSPolicy, endpoint: _F) -> _F:
+def _attach(policy: CORSPolicy | PolicyName, endpoint: _F) -> _F:
     _check_not_registered(endpoint, "@cors")
     _mark(endpoint, policy)
     checked = _checked(endpoint)
@@ -106,6 +118,9 @@ def _attach(policy: CORSPolicy, endpoint: _F) -> _F:
 
 
 def _unhonoured(endpoint: Any) -> CORSConfigError:
+    found = marker(endpoint)
+    if isinstance(found, PolicyName):
+        return CORSConfigError(needs_install(found.name, endpoint))
     name = getattr(endpoint, "__qualname__", repr(endpoint))
     return CORSConfigError(
         f"{name} has @cors, but the route serving it applies no CORS policy, so it would "
@@ -176,7 +191,8 @@ def _mark(endpoint: Callable[..., Any], value: _Marker) -> None:
 
 
 def marker(endpoint: object) -> _Marker | None:
-    """What ``@cors``/``@no_cors`` put on ``endpoint`` (or on what it wraps), if anything.
+    """What ``@cors``/``@no_cors`` put on ``endpoint`` (or on what it wraps), if anything:
+    a policy, ``OPTED_OUT``, or the ``PolicyName`` of ``@cors("name")``.
 
     Partials and wrappers that set ``__wrapped__`` without copying ``__dict__``
     (``functools.wraps(f, updated=())``, some class-based decorators) are looked through. A
@@ -187,7 +203,7 @@ def marker(endpoint: object) -> _Marker | None:
             value = vars(endpoint).get(_POLICY_ATTR)
         else:
             value = getattr(endpoint, _POLICY_ATTR, None)
-        if isinstance(value, (CORSPolicy, _OptedOut)):
+        if isinstance(value, (CORSPolicy, _OptedOut, PolicyName)):
             return value
         if isinstance(endpoint, functools.partial):
             endpoint = endpoint.func

@@ -228,6 +228,16 @@ async def _why(
         # answers no cross-origin request, whoever else is on its path.
         if target.opted_out:
             why, fix = "it opted out with @no_cors", "remove @no_cors"
+        elif target.source.startswith("path "):
+            prefix = target.source[len("path ") :]
+            why = f"install(paths=...) gives {prefix} None"
+            fix = "give that prefix a policy, or the endpoint its own @cors(...)"
+        elif target.policy_name is not None and target.installed:
+            why = f"install(policies=...) gives {target.policy_name!r} None"
+            fix = "give that name a policy"
+        elif target.policy_name is not None:
+            why = f'its @cors("{target.policy_name}") names a policy, which only install() resolves'
+            fix = f"call install(app, policies={{{target.policy_name!r}: CORSPolicy(...)}})"
         elif target.installed:
             why, fix = "install() was given no default", "give it one with @cors(...)"
         elif target.ignored_policy is not None:
@@ -276,7 +286,12 @@ async def _mounted_app_reason(
             f"{what}, has no CORS policy: give the app a default with "
             "install(app, default=CORSPolicy(...)), which covers mounted apps"
         )
-    where = f"the install() default, which covers {what},"
+    given = (
+        f"the install(paths=...) policy of {target.source[len('path ') :]}"
+        if target.source.startswith("path ")
+        else "the install() default"
+    )
+    where = f"{given}, which covers {what},"
     return await policy_reason(target.policy, target, fetch, where=where)
 
 
@@ -309,8 +324,13 @@ async def policy_reason(
                 f"method {fetch.method} is not allowed: {where} allows {listed} (allow_methods)"
             )
             if policy.allow_methods is None and route.unset_methods is not None:
+                given = (
+                    f"the install(paths=...) policy of {route.source[len('path ') :]}"
+                    if route.source.startswith("path ")
+                    else "install()'s default"
+                )
                 reason += (
-                    f"; allow_methods is unset in install()'s default, which means "
+                    f"; allow_methods is unset in {given}, which means "
                     f"{', '.join(route.unset_methods)} as in CORSMiddleware: list the methods, "
                     "e.g. allow_methods=['*'] for every method a route serves"
                 )

@@ -19,9 +19,10 @@ from typing import Any
 from starlette.convertors import CONVERTOR_TYPES
 
 from . import _origin_probes, _selection
+from ._installation import installation_of
 from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from ._origin_request import probe_request
-from ._precedence import FROM_INSTALL, honours_policies
+from ._precedence import from_app, honours_policies, own_policy
 from ._selection import Partial, Served
 from .policy import CORSPolicy
 
@@ -120,6 +121,7 @@ def check_app(app: Any, *, call_async_predicates: bool = True) -> list[Finding]:
             *_shadowed_preflights(app, routes),
             *_slash_redirects(routes),
             *_suspicious_policies(routes, call_async_predicates),
+            *_named_and_path_policies(app, routes),
         ]
     )
     return sorted(findings, key=lambda finding: finding.severity != _ERROR)
@@ -191,7 +193,7 @@ def _hidden_routes(routes: list[RouteInfo]) -> Iterator[Finding]:
         if len(policies) <= 1:
             continue
         for info in inside:
-            if info.source == FROM_INSTALL:
+            if from_app(info.source):  # the default or a path's: what the mount answers with
                 continue
             yield Finding(
                 _ERROR,
@@ -220,6 +222,8 @@ def _uncovered_routes(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
     for info in http:
         if info.policy is not None or info.opted_out or info.ignored_policy is not None:
             continue
+        if info.policy_name is not None:
+            continue  # named-policy-without-install says it
         if info.methods is not None and not info.methods - {"OPTIONS"}:
             continue  # an OPTIONS handler: browsers send OPTIONS only as preflights
         if info.path in docs:
@@ -606,6 +610,80 @@ def _slash_redirects(routes: list[RouteInfo]) -> Iterator[Finding]:
             "app.add_middleware(cors_routes.redirects.CORSSlashRedirects), which gives the "
             "redirect its target's CORS answer",
         )
+
+
+# -- named policies and policies by path ------------------------------------------------------
+
+
+def _named_and_path_policies(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]:
+    """``@cors("name")`` where no install() resolves names; ``install(policies=...)`` and
+    ``install(paths=...)`` entries that cover nothing, or only some paths of a route."""
+    for info in routes:
+        if info.policy_name is not None and not info.installed:
+            yield Finding(
+                _ERROR,
+                "named-policy-without-install",
+                info.label(),
+                f'{info.name} has @cors("{info.policy_name}"), a policy name, and only '
+                "install() resolves names, so the route refuses every request (a "
+                f"CORSConfigError): call install(app, policies={{'{info.policy_name}': "
+                "CORSPolicy(...)}), or write the policy itself, @cors(POLICY)",
+            )
+    installation = installation_of(unwrap(app)[1])
+    if installation is None:
+        return
+    used = {info.policy_name for info in routes if info.policy_name is not None}
+    for name in installation.names:
+        if name not in used:
+            yield Finding(
+                _WARNING,
+                "unused-policy",
+                "app",
+                f"install(policies=...) names {name!r}, which no endpoint uses: write "
+                f"@cors({name!r}) on the endpoints it is for, or remove the entry",
+            )
+    paths = installation.paths
+    if paths is None:
+        return
+    located = [info for info in routes if info.kind in ("http", "mount")]
+    for prefix in paths.prefixes:
+        covered = [info for info in located if info.source == f"path {prefix}"]
+        partial = [
+            info
+            for info in located
+            if _falls_to_path(info, installation)
+            and prefix in paths.within_template(_template(info))
+        ]
+        for info in partial:
+            yield Finding(
+                _WARNING,
+                "partial-path",
+                info.label(),
+                f"install(paths=...) prefix {prefix!r} covers only some paths this route "
+                f"serves: requests under {prefix} get its policy, the others "
+                f"{info.source or 'no CORS'}; give the route its own @cors, or a prefix "
+                "that covers all of it",
+            )
+        if not covered and not partial:
+            yield Finding(
+                _WARNING,
+                "unused-path",
+                "app",
+                f"install(paths=...) prefix {prefix!r} covers no route or mount (only 404s): "
+                "prefixes are paths as `cors-routes routes` shows them (include and mount "
+                "prefixes applied, the root path left out); correct it, or remove the entry",
+            )
+
+
+def _template(info: RouteInfo) -> str:
+    return info.path.rstrip("/") + "/{path:path}" if info.kind == "mount" else info.path
+
+
+def _falls_to_path(info: RouteInfo, installation: Any) -> bool:
+    """The route has no policy of its own (endpoint, route class): the path decides."""
+    if info.kind == "mount":
+        return not getattr(info.route, "routes", None)
+    return own_policy(info.route, installed=True, names=installation.names) is None
 
 
 # -- legal but suspicious policies -------------------------------------------------------------

@@ -69,6 +69,8 @@ LAYERS: dict[str, int] = {
     "_origin_cache": CORE,
     "_options": CORE,
     "_report": CORE,
+    "_policy_names": CORE,
+    "_path_policies": CORE,
     # 1 decision: per request; starlette, never fastapi
     "_dispatch": DECISION,
     "_response_headers": DECISION,
