@@ -49,7 +49,10 @@ def test_json_and_script():
         "shadowed-preflight",
         "credentials-any-origin",
     }
-    assert all(set(f) == {"severity", "code", "where", "routes", "message"} for f in findings)
+    assert all(
+        set(f) == {"severity", "code", "where", "routes", "policy", "message"} for f in findings
+    )
+    assert all(f["policy"] is None for f in findings)  # none is about install()'s default
     (shadowed,) = [f for f in findings if f["code"] == "shadowed-preflight"]
     assert shadowed["routes"] == ["GET /shadowed", "GET /me"]
     assert shadowed["where"] == "GET /shadowed"
