@@ -5,8 +5,10 @@
   check APP     the CORS lint (exit 1 on errors)
 
 APP is module:attribute, as for uvicorn (main:app); with --factory, APP names a function
-that builds the application and is called with no arguments. Exit code 2: a usage error, or
-an application that cannot be imported, built or started (its start-up, or lifespan, failed).
+that builds the application and is called with no arguments; --app-dir DIR imports it from
+DIR instead of the current directory. Exit code 2: a usage error, or an application that
+cannot be imported, built or started (its start-up, or lifespan, failed); 141: the output's
+reader went away (| head). Output fits the terminal's width (COLUMNS if set).
 
 Start-up lint: the first request a CORS route serves runs the same lint as `check` and
 reports its findings as warnings (to the cors_routes logger when warnings are errors); set
@@ -46,8 +48,11 @@ def _main(argv: Sequence[str] | None) -> int:
     command: argparse.ArgumentParser = args.command_parser
     if unknown:  # reported by the subcommand, with its usage, not the top-level one
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if args.handler is None:
-        return _demo(args)
+    if not hasattr(args, "app"):  # a command that reads no app: the demo
+        try:
+            return int(args.handler(None, args, sys.stdout))
+        except UsageError as error:
+            command.error(str(error))
     return run_on_app(args, command, args.handler)
 
 
@@ -62,7 +67,7 @@ def _output_closed() -> int:
     return BROKEN_PIPE
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(app: None, args: argparse.Namespace, out: TextIO) -> int:
     from . import demo  # type: ignore[attr-defined, unused-ignore]
 
     return int(demo.run(host=args.host, port=args.port))
@@ -82,11 +87,12 @@ def _version() -> str:
 
 
 def _add_command(
-    commands: Any, name: str, handler: Handler | None, **kwargs: Any
+    commands: Any, name: str, handler: Handler, **kwargs: Any
 ) -> argparse.ArgumentParser:
-    """A subcommand whose ``handler(app, args, out)`` runs it (None: the demo, which reads
-    no app). Give it :func:`add_app_arguments` to read APP, --factory, --app-dir and
-    --lifespan."""
+    """A subcommand that ``handler(app, args, stdout)`` runs, returning the exit code. With
+    :func:`add_app_arguments` on it, it reads APP, --factory, --app-dir and --lifespan and
+    gets the loaded app; without, ``app`` is None. A ``UsageError`` it raises is shown with
+    its usage (exit 2)."""
     command: argparse.ArgumentParser = commands.add_parser(name, **kwargs)
     command.set_defaults(handler=handler, command_parser=command)
     return command
@@ -100,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cors-routes {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = _add_command(commands, "demo", None, help="run the browser demo on loopback")
+    demo = _add_command(commands, "demo", _demo, help="run the browser demo on loopback")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
 
