@@ -7,8 +7,10 @@
   diff CONTRACT APP|NEW.json   every change from a contract, in words (exit 1 if widened)
 
 APP is module:attribute, as for uvicorn (main:app); with --factory, APP names a function
-that builds the application and is called with no arguments. Exit code 2: a usage error, or
-an application that cannot be imported, built or started (its start-up, or lifespan, failed).
+that builds the application and is called with no arguments; --app-dir DIR imports it from
+DIR instead of the current directory. Exit code 2: a usage error, or an application that
+cannot be imported, built or started (its start-up, or lifespan, failed); 141: the output's
+reader went away (| head). Output fits the terminal's width (COLUMNS if set).
 
 Start-up lint: the first request a CORS route serves runs the same lint as `check` and
 reports its findings as warnings (to the cors_routes logger when warnings are errors); set
@@ -19,89 +21,84 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
 import sys
-import textwrap
-import traceback
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-USAGE_ERROR = 2
+from ._app_options import Handler, UsageError, add_app_arguments, run_on_app
+
+BROKEN_PIPE = 141
+"""The exit code when the reader of our output went away (``... | head``): 128 + SIGPIPE,
+what a shell reports for a command a closed pipe stopped; not 1, which says "blocked" or
+"errors found"."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)  # argparse's exits (--help, --version, usage errors) included
+        finally:
+            sys.stdout.flush()  # here, so that a closed pipe is noticed while it can be handled
+    except BrokenPipeError:
+        return _output_closed()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from . import demo  # type: ignore[attr-defined, unused-ignore]
+    args, unknown = parser.parse_known_args(argv)
+    command: argparse.ArgumentParser = args.command_parser
+    if unknown:  # reported by the subcommand, with its usage, not the top-level one
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if not hasattr(args, "app") or args.loads_app_itself:
+        # The demo reads no app; diff may compare two files, so it loads APP when it is one.
+        try:
+            return int(args.handler(None, args, sys.stdout))
+        except UsageError as error:
+            command.error(str(error))
+    return run_on_app(args, command, args.handler)
 
-        return int(demo.run(host=args.host, port=args.port))
-    if args.command in ("snapshot", "diff"):
-        from ._contract_cli import run
 
-        return run(args, parser)
-    from ._loading import AppLoadError, load_app
+def _output_closed() -> int:
+    """Python's advice for a closed stdout (docs: signal, "Note on SIGPIPE"): point it at
+    devnull, so that the interpreter's last flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, ValueError, OSError):  # stdout without a file descriptor
+        pass
+    return BROKEN_PIPE
+
+
+def _demo(app: None, args: argparse.Namespace, out: TextIO) -> int:
+    from . import demo  # type: ignore[attr-defined, unused-ignore]
+
+    return int(demo.run(host=args.host, port=args.port))
+
+
+def _version() -> str:
+    """The installed distribution's version; a checkout that is not installed says so."""
+    from importlib import metadata
 
     try:
-        app = load_app(args.app, factory=args.factory, app_dir=args.app_dir)
-    except AppLoadError as error:
-        parser.error(str(error))
-    except Exception:
-        traceback.print_exc()
-        doing = "calling the factory" if args.factory else "importing"
-        print(f"cors-routes: error: {doing} {args.app} failed (above)", file=sys.stderr)
-        return USAGE_ERROR
-    out = sys.stdout
-    from ._asgi import StartupFailed
+        return metadata.version("cors-routes")
+    except metadata.PackageNotFoundError:
+        import cors_routes
 
-    try:
-        if args.command == "explain":
-            return _explain(app, args, out, parser)  # it runs the app's lifespan itself
-        command = _routes if args.command == "routes" else _check
-        if not args.lifespan:
-            return command(app, args, out)
-        return _with_lifespan(app, lambda: command(app, args, out))
-    except StartupFailed as error:
-        # Not 1, which says "blocked" or "errors found": nothing was asked of the app.
-        _startup_failed(error.message, args.command)
-        return USAGE_ERROR
+        found = getattr(cors_routes, "__version__", None)
+        return str(found) if found else "(version unknown: not installed)"
 
 
-def _startup_failed(message: str, command: str) -> None:
-    """Say on stderr that the app's start-up failed, with what the app said."""
-    if command == "explain":
-        hint = "explain runs it as a server would: give it the settings or services it needs"
-    else:
-        hint = "without --lifespan, the routes declared before start-up are read"
-    message = message.rstrip()
-    if "\n" in message:  # a traceback (Starlette sends one): shown as it is, then the verdict
-        print(message, file=sys.stderr)
-        print(f"cors-routes: error: the app's start-up failed (above); {hint}", file=sys.stderr)
-    else:
-        said = f": {message}" if message else " (it gave no reason)"
-        print(f"cors-routes: error: the app's start-up failed{said}; {hint}", file=sys.stderr)
-
-
-def _with_lifespan(app: Any, run: Any) -> int:
-    """``run()`` between the app's start-up and shutdown, for apps that add routes there."""
-    import asyncio
-
-    from ._asgi import lifespan
-
-    async def started() -> int:
-        async with lifespan(app):
-            return int(run())
-
-    return asyncio.run(started())
-
-
-def _lifespan_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--lifespan",
-        action="store_true",
-        help="run the app's start-up first (and its shutdown after): for apps that include "
-        "routers when they start",
-    )
+def _add_command(
+    commands: Any, name: str, handler: Handler, **kwargs: Any
+) -> argparse.ArgumentParser:
+    """A subcommand that ``handler(app, args, stdout)`` runs, returning the exit code. With
+    :func:`add_app_arguments` on it, it reads APP, --factory, --app-dir and --lifespan and
+    gets the loaded app; without, ``app`` is None. A ``UsageError`` it raises is shown with
+    its usage (exit 2)."""
+    command: argparse.ArgumentParser = commands.add_parser(name, **kwargs)
+    command.set_defaults(handler=handler, command_parser=command, loads_app_itself=False)
+    return command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,18 +107,29 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"cors-routes {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser("demo", help="run the browser demo on loopback")
+    demo = _add_command(commands, "demo", _demo, help="run the browser demo on loopback")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
 
-    routes = commands.add_parser("routes", help="list every route and its effective CORS policy")
-    _app_arguments(routes)
-    _lifespan_argument(routes)
+    routes = _add_command(
+        commands,
+        "routes",
+        _routes,
+        help="list every route and its effective CORS policy",
+        description="Every route and its effective CORS policy: a table, one line per route, "
+        "when it fits the terminal (COLUMNS if set); else each route on a line of its own, "
+        "its policy on indented lines. Not on a terminal and without COLUMNS: the table, "
+        "unwrapped.",
+    )
+    add_app_arguments(routes)
     routes.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    explain = commands.add_parser(
+    explain = _add_command(
+        commands,
         "explain",
+        _explain,
         help="what a browser concludes about one cross-origin request, and why",
         description="Run one request in-process the way a browser sends it (preflight first "
         "if the browser would send one) and print the browser's verdict and the reason. "
@@ -129,12 +137,14 @@ def _parser() -> argparse.ArgumentParser:
         "Exit code 0: allowed; 1: blocked; 2: usage error, or the app failed to load or "
         "start.",
     )
-    _app_arguments(explain)
+    add_app_arguments(explain, lifespan=False)  # it runs the app's lifespan itself
     explain.add_argument(
         "--origin", required=True, help="the page's origin, e.g. https://app.example"
     )
     explain.add_argument("--method", required=True, help="the method the script uses")
-    explain.add_argument("--path", required=True, help="the request's path (and query)")
+    explain.add_argument(
+        "--path", required=True, type=_request_path, help="the request's path (and query)"
+    )
     explain.add_argument(
         "--header",
         action="append",
@@ -151,15 +161,17 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--data", default=None, help="the request body, as text")
     explain.add_argument("--json", action="store_true", help="print JSON")
 
-    check = commands.add_parser(
+    check = _add_command(
+        commands,
         "check",
+        _check,
         help="the CORS lint; exit 1 on errors",
         description="Run the CORS lint. A finding that is the same for several routes is "
-        "reported once, naming them all. Exit code 0: no error; 1: errors (or warnings, "
-        "with --strict); 2: usage error, or the app failed to load or start.",
+        "reported once, naming them all (or, for a policy they share, such as install()'s "
+        "default, how many use it). Exit code 0: no error; 1: errors (or warnings, with "
+        "--strict); 2: usage error, or the app failed to load or start.",
     )
-    _app_arguments(check)
-    _lifespan_argument(check)
+    add_app_arguments(check)
     check.add_argument(
         "--json",
         action="store_true",
@@ -170,23 +182,14 @@ def _parser() -> argparse.ArgumentParser:
 
     from ._contract_cli import add_commands
 
-    add_commands(commands, _app_arguments)
+    add_commands(commands)
     return parser
 
 
-def _app_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("app", metavar="APP", help="the application, as module:attribute")
-    command.add_argument(
-        "--factory",
-        action="store_true",
-        help="APP is a function returning the application: call it with no arguments",
-    )
-    command.add_argument(
-        "--app-dir",
-        default=None,
-        metavar="DIR",
-        help="look for APP's module in DIR (put first on sys.path), as uvicorn --app-dir",
-    )
+def _request_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise argparse.ArgumentTypeError(f"must start with '/', not {value!r}")
+    return value
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -195,14 +198,17 @@ def _app_arguments(command: argparse.ArgumentParser) -> None:
 def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from ._inventory import iter_routes
     from ._openapi import cors_extension
-    from ._terminal import Style, table
+    from ._route_listing import listing
+    from ._terminal import Style, width
 
     routes = iter_routes(app)
     if args.json:
         entries = []
         for info in routes:
             cors: Any = None
-            if info.policy is not None:
+            if info.policy is not None and info.kind == "websocket":
+                cors = _origin_check_json(info.policy)
+            elif info.policy is not None:
                 cors = cors_extension(info.policy, info.methods, unset_methods=info.unset_methods)
             elif info.opted_out:
                 cors = "opted out"
@@ -225,54 +231,20 @@ def _routes(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return 0
     style = Style(out)
-    rows = [_route_row(info) for info in routes]
-    headers = ["PATH", "METHODS", "ROUTE CLASS", "POLICY FROM", "CORS ORIGINS", "ALLOW METHODS"]
-    headers += ["ALLOW HEADERS", "CREDENTIALS", "MAX-AGE"]
-    # Long origin lists wrap to the terminal's width (COLUMNS if set); not folded when the
-    # output is not a terminal and COLUMNS is unset.
-    width = shutil.get_terminal_size((0, 0)).columns
-    out.write(table(headers, rows, style, width=width, fold=4) + "\n")
+    out.write(listing(routes, style, width(out)) + "\n")
     with_cors = sum(info.policy is not None for info in routes)
     out.write(style(f"\n{len(routes)} routes, {with_cors} with CORS\n", "dim"))
     return 0
 
 
-def _route_row(info: Any) -> list[str]:
-    route_class = info.route_class
-    if info.kind == "mount":
-        inner = getattr(info.route, "app", None)
-        route_class = f"Mount ({type(inner).__name__})"
-    methods = "*" if info.methods is None else ", ".join(sorted(info.methods))
-    if info.kind == "websocket":
-        methods = "WebSocket"
-    policy = info.policy
-    if policy is None:
-        if info.opted_out:
-            what = "opted out"
-        elif info.ignored_policy is not None:
-            what = "IGNORED @cors (see check)"
-        elif info.policy_name is not None and not info.installed:
-            what = "UNRESOLVED name (see check)"
-        else:
-            what = "no CORS"
-        return [info.path, methods, route_class, info.source or "-", what, "", "", "", ""]
-    origins = list(policy.allow_origins)
+def _origin_check_json(policy: Any) -> dict[str, Any]:
+    """A WebSocket route's policy: only its handshake's Origin is checked."""
+    check: dict[str, Any] = {"originCheck": True, "allowOrigins": list(policy.allow_origins)}
     if policy.allow_origin_regex is not None:
-        origins.append(f"regex {policy.allow_origin_regex}")
+        check["allowOriginRegex"] = policy.allow_origin_regex
     if policy.allow_origin_func is not None:
-        origins.append(f"func {getattr(policy.allow_origin_func, '__name__', '?')}()")
-    allowed = info.allowed_methods()
-    return [
-        info.path,
-        methods,
-        route_class,
-        info.source,
-        ", ".join(origins) or "(none)",
-        "*" if allowed is None else ", ".join(sorted(allowed)) or "(none)",
-        ", ".join(policy.allow_headers) or "(safelisted)",
-        "yes" if policy.allow_credentials else "no",
-        str(policy.max_age),
-    ]
+        check["allowOriginFunc"] = True
+    return check
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -280,7 +252,7 @@ def _route_row(info: Any) -> list[str]:
 
 def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from ._inventory import iter_routes
-    from ._terminal import Style
+    from ._terminal import Style, fill, prose_width
     from .lint import _ERROR, check_app
 
     findings = check_app(app)
@@ -297,23 +269,20 @@ def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
         with_cors = sum(info.policy is not None for info in routes)
         out.write(style("no problems found", "green") + f" ({with_cors} CORS routes checked)\n")
         return 0
-    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    width = prose_width(out)
     indent = " " * 9
     for finding in findings:
         colour = "red" if finding.severity == _ERROR else "yellow"
-        severity = style(finding.severity.ljust(7), colour, "bold")
-        out.write(f"{severity}  {finding.code}  {finding.summary()}\n")
-        body = textwrap.fill(
-            finding.message, width=width, initial_indent=indent, subsequent_indent=indent
-        )
-        out.write(body + "\n")
-        if len(finding.places) > 3:  # the head line names only the first ones
+        severity = finding.severity.ljust(7)
+        head = fill(f"{severity}  {finding.code}  {finding.summary()}", width, hang=indent)
+        head[0] = style(severity, colour, "bold") + head[0][len(severity) :]
+        lines = head + fill(finding.message, width, indent)
+        # The head line names only the first routes; a shared policy's routes are not listed
+        # (`routes` shows which use it, `--json` lists them).
+        if len(finding.places) > 3 and not finding.shared_policy:
             every = "; ".join(finding.places)
-            text = f"{len(finding.places)} routes: {every}"
-            out.write(
-                textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent)
-                + "\n"
-            )
+            lines += fill(f"{len(finding.places)} routes: {every}", width, indent)
+        out.write("\n".join(lines) + "\n")
     summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
     out.write("\n" + style(summary, "red" if failed else "yellow") + "\n")
     return 1 if failed else 0
@@ -322,9 +291,7 @@ def _check(app: Any, args: argparse.Namespace, out: TextIO) -> int:
 # -- explain -------------------------------------------------------------------------------------
 
 
-def _explain(
-    app: Any, args: argparse.Namespace, out: TextIO, parser: argparse.ArgumentParser
-) -> int:
+def _explain(app: Any, args: argparse.Namespace, out: TextIO) -> int:
     from .browser import FetchError
     from .explain import explain
 
@@ -332,8 +299,6 @@ def _explain(
     for item in args.header:
         name, sep, value = item.partition(":")
         headers.append((name.strip(), value.strip() if sep else None))
-    if not args.path.startswith("/"):
-        parser.error(f"--path must start with '/', not {args.path!r}")
     try:
         result = explain(
             app,
@@ -345,7 +310,7 @@ def _explain(
             body=args.data,
         )
     except FetchError as error:
-        parser.error(str(error))
+        raise UsageError(str(error)) from None
     if args.json:
         json.dump(_explanation_json(result), out, indent=2)
         out.write("\n")
@@ -382,54 +347,72 @@ _SHOWN_RESPONSE_HEADERS = ("vary", "location")
 
 
 def _print_explanation(result: Any, out: TextIO) -> None:
-    from ._terminal import Style
+    """The exchange as a browser makes it, word-wrapped to the terminal (at most 100
+    columns) with hanging indents, as ``check`` prints; a header value or URL longer than
+    the line is never split."""
+    from ._terminal import Style, fill, prose_width
 
     style = Style(out)
+    width = prose_width(out)
+    lines: list[str] = []
+
+    def say(text: str, hang: int, *, indent: str = "", styled: tuple[str, ...] = ()) -> None:
+        wrapped = fill(indent + text, width, hang=" " * hang)
+        if styled:  # colour the first word (after the wrapping, which counts characters)
+            word = text.split(" ", 1)[0].rstrip(":")
+            wrapped[0] = wrapped[0].replace(word, style(word, *styled), 1)
+        lines.extend(wrapped)
+
     fetch = result.request
     credentials = "include" if fetch.credentials else "same-origin (none sent cross-origin)"
-    out.write(
-        f"request   {fetch.method} {fetch.url} from {fetch.origin}, credentials {credentials}\n"
-    )
+    say(f"request   {fetch.method} {fetch.url} from {fetch.origin}, credentials {credentials}", 10)
     if result.route is not None:
         info = result.route
-        out.write(f"route     {info.label()} ({info.name}, {info.route_class})\n")
+        say(f"route     {info.label()} ({info.name}, {info.route_class})", 10)
     else:
-        out.write("route     none serves this method and path\n")
+        say("route     none serves this method and path", 10)
     if not result.preflighted:
-        out.write(
-            "preflight not needed: a "
-            f"{fetch.method} with only CORS-safelisted headers is a simple request\n"
+        say(
+            f"preflight not needed: a {fetch.method} with only CORS-safelisted headers is a "
+            "simple request",
+            10,
         )
     for step in result.steps:
         exchange = step.exchange
         title = "preflight" if step.kind == "preflight" else "request"
-        out.write(f"\n{style(title, 'bold')}  {exchange.method} {exchange.path}\n")
+        lines.append("")
+        say(f"{title}  {exchange.method} {exchange.path}", len(title) + 2, styled=("bold",))
         for name, value in exchange.request_headers:
-            out.write(f"  > {name}: {value}\n")
-        out.write(f"  < {exchange.status}\n")
+            say(f"> {name}: {value}", 6, indent="  ")
+        say(f"< {exchange.status}", 6, indent="  ")
         for name, value in exchange.headers:
             if name.startswith("access-control-") or name in _SHOWN_RESPONSE_HEADERS:
-                out.write(f"  < {name}: {value}\n")
-        verdict = style("passes", "green") if step.check.ok else style("fails", "red")
-        out.write(
-            f"  {verdict} the browser's {'preflight' if step.kind == 'preflight' else 'CORS'} check"
-        )
-        out.write(f": {step.check.reason}\n" if not step.check.ok else "\n")
+                say(f"< {name}: {value}", 6, indent="  ")
+        check = "preflight" if step.kind == "preflight" else "CORS"
+        if step.check.ok:
+            say(f"passes the browser's {check} check", 4, indent="  ", styled=("green",))
+        else:
+            reason = step.check.reason
+            say(f"fails the browser's {check} check: {reason}", 4, indent="  ", styled=("red",))
+    if result.notes:
+        lines.append("")
     for note in result.notes:
-        out.write(f"\nnote: {note}")
-    out.write("\n" if result.notes else "")
-    out.write("\n")
+        say(f"note: {note}", 6)
+    lines.append("")
     if result.allowed:
         status = result.steps[-1].exchange.status
         readable = ", ".join(result.readable) or "none"
-        out.write(
-            style("ALLOWED", "green", "bold")
-            + f": the script reads the response (status {status}); readable headers: {readable}\n"
+        say(
+            f"ALLOWED: the script reads the response (status {status}); readable headers: "
+            f"{readable}",
+            9,
+            styled=("green", "bold"),
         )
     else:
-        out.write(style("BLOCKED", "red", "bold") + f": {result.reason}\n")
+        say(f"BLOCKED: {result.reason}", 9, styled=("red", "bold"))
         if result.browser_reason and result.browser_reason != result.reason:
-            out.write(f"browser: {result.browser_reason}\n")
+            say(f"browser: {result.browser_reason}", 9)
+    out.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

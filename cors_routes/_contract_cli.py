@@ -7,16 +7,18 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
 from typing import Any, TextIO
+
+from ._app_options import add_app_arguments
 
 USAGE_ERROR = 2
 COMMANDS = ("snapshot", "diff")
 
 
-def add_commands(commands: Any, app_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register ``snapshot`` and ``diff`` (``app_arguments`` adds APP and the loading
-    options every command shares)."""
+def add_commands(commands: Any) -> None:
+    """Register ``snapshot`` and ``diff`` with the options every command that reads an app
+    shares (APP, ``--factory``, ``--app-dir``, ``--lifespan``). They load APP themselves:
+    ``diff`` compares two files when APP is one."""
     snapshot = commands.add_parser(
         "snapshot",
         help="print the app's CORS contract (JSON): what browsers may do, probed in process",
@@ -27,7 +29,7 @@ def add_commands(commands: Any, app_arguments: Callable[[argparse.ArgumentParser
         "endpoints run: point it at a test configuration. "
         "cors-routes snapshot main:app > cors-contract.json",
     )
-    app_arguments(snapshot)
+    add_app_arguments(snapshot)
     _shared(snapshot)
 
     diff = commands.add_parser(
@@ -39,13 +41,14 @@ def add_commands(commands: Any, app_arguments: Callable[[argparse.ArgumentParser
         "unreadable contract, or an app that failed to load or start.",
     )
     diff.add_argument("contract", metavar="CONTRACT", help="the committed contract (JSON)")
-    app_arguments(diff)
+    add_app_arguments(diff)
     diff.add_argument("--json", action="store_true", help="print JSON: the counts and every change")
     diff.add_argument("--strict", action="store_true", help="exit 1 on any change")
     _shared(diff)
 
 
 def _shared(command: argparse.ArgumentParser) -> None:
+    command.set_defaults(handler=_run, command_parser=command, loads_app_itself=True)
     command.add_argument(
         "--origin",
         action="append",
@@ -59,6 +62,10 @@ def _shared(command: argparse.ArgumentParser) -> None:
             action="store_true",
             help="run the app's start-up before the probes (and its shutdown after)",
         )
+
+
+def _run(app: None, args: argparse.Namespace, out: TextIO) -> int:
+    return run(args, args.command_parser)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

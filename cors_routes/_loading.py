@@ -18,25 +18,27 @@ class AppLoadError(Exception):
 def load_app(spec: str, *, factory: bool = False, app_dir: str | None = None) -> Any:
     """Import ``module:attribute`` (the attribute may be dotted: ``pkg.mod:api.app``).
 
-    The current directory is importable, as with ``uvicorn``. With ``factory``, the attribute
+    The current directory is importable, as with ``uvicorn``; with ``app_dir``, that directory
+    is put first on ``sys.path`` instead (uvicorn's ``--app-dir``). With ``factory``, the attribute
     is a callable that builds the application: it is called with no arguments (``--factory``,
-    as for uvicorn). ``app_dir`` is searched for the module first (``--app-dir``). The
-    application must hold routes (a Starlette or FastAPI app or router,
+    as for uvicorn). The application must hold routes (a Starlette or FastAPI app or router,
     possibly wrapped in middleware): the diagnostics read them. A function that cannot take
     (scope, receive, send) is reported as a likely factory.
     """
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise AppLoadError(f"APP must be 'module:attribute', like 'main:app', not {spec!r}")
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    if app_dir is not None:  # --app-dir, as uvicorn's: searched first
-        sys.path.insert(0, os.path.abspath(app_dir))
+    _make_importable(app_dir)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
-            raise AppLoadError(f"cannot import module {module_name!r}: {error}") from error
+            where = (
+                f"from --app-dir {app_dir}"
+                if app_dir is not None
+                else f"from {os.getcwd()} (run where the app is, or pass --app-dir)"
+            )
+            raise AppLoadError(f"cannot import module {module_name!r} {where}: {error}") from error
         raise
     value: Any = module
     for part in attribute.split("."):
@@ -64,6 +66,18 @@ def load_app(spec: str, *, factory: bool = False, app_dir: str | None = None) ->
         "routes, so APP must be a Starlette or FastAPI application or router (or one wrapped "
         "in middleware)"
     )
+
+
+def _make_importable(app_dir: str | None) -> None:
+    if app_dir is None:
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        return
+    path = os.path.abspath(app_dir)
+    if not os.path.isdir(path):
+        raise AppLoadError(f"--app-dir {app_dir}: no such directory")
+    # First, as uvicorn does, so the app's own modules win over installed ones of that name.
+    sys.path.insert(0, path)
 
 
 def has_routes(app: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -90,3 +91,47 @@ def _wrap(items: list[str], budget: int) -> list[str]:
             current = candidate
     lines.append(current)
     return lines
+
+
+PROSE_WIDTH = 100
+"""The widest line of prose (``check``, ``explain``): wider text is hard to read, and it is
+the width used when the output's is unknown (a pipe, a file)."""
+
+
+def width(stream: TextIO) -> int | None:
+    """The number of columns to fit: ``COLUMNS`` when set (as ``shutil.get_terminal_size``
+    honours it), else the terminal's when ``stream`` is one, else None (a pipe or a file)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, ValueError, OSError):  # no file descriptor (a StringIO), or closed
+        pass
+    return None
+
+
+def prose_width(stream: TextIO) -> int:
+    """The width prose is wrapped to: the terminal's, at most :data:`PROSE_WIDTH`."""
+    known = width(stream)
+    return PROSE_WIDTH if known is None else min(known, PROSE_WIDTH)
+
+
+KEEP = "\x00"
+"""A space :func:`fill` never breaks a line at (``f"credentials:{KEEP}yes"``)."""
+
+
+def fill(text: str, width: int, indent: str = "", hang: str | None = None) -> list[str]:
+    """``text`` word-wrapped to ``width``: the first line starts with ``indent``, the others
+    with ``hang`` (``indent`` by default). Words are never split, not even at hyphens: a URL,
+    an origin or a path longer than the line stays whole, on a line of its own."""
+    lines = textwrap.wrap(
+        text,
+        width=max(width, 1),
+        initial_indent=indent,
+        subsequent_indent=indent if hang is None else hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+    return [line.replace(KEEP, " ") for line in lines]

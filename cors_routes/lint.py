@@ -22,7 +22,7 @@ from . import _origin_probes, _selection
 from ._installation import installation_of
 from ._inventory import RouteInfo, is_cors_middleware, iter_routes, unwrap
 from ._origin_request import probe_request
-from ._precedence import from_app, honours_policies, own_policy
+from ._precedence import FROM_INSTALL, from_app, honours_policies, own_policy
 from ._selection import Partial, Served
 from .policy import CORSPolicy
 
@@ -52,14 +52,22 @@ class Finding:
     message: str
     routes: tuple[str, ...] = ()
     """Every place it applies to, ``where`` first (empty: ``where`` alone)."""
+    shared_policy: str = ""
+    """When the finding is about a policy its routes share rather than about the routes,
+    which one: ``"install() default"``; else empty."""
 
     @property
     def places(self) -> tuple[str, ...]:
         return self.routes or (self.where,)
 
     def summary(self) -> str:
-        """``GET /a; GET /b and 3 more``: the places, shortened (labels may hold commas)."""
-        return _shorten(self.places)
+        """``GET /a; GET /b and 3 more``: the places, shortened (labels may hold commas); for
+        a shared policy, ``the install() default policy (42 routes)``."""
+        if not self.shared_policy:
+            return _shorten(self.places)
+        count = len(self.places)
+        routes = _shorten(self.places) if count <= 3 else f"{count} routes"
+        return f"the {self.shared_policy} policy ({routes})"
 
     def __str__(self) -> str:
         return f"{self.severity} [{self.code}] {self.summary()}: {self.message}"
@@ -70,6 +78,7 @@ class Finding:
             "code": self.code,
             "where": self.where,
             "routes": list(self.places),
+            "policy": self.shared_policy or None,
             "message": self.message,
         }
 
@@ -99,6 +108,7 @@ def _group(findings: Iterable[Finding]) -> list[Finding]:
                 places[0],
                 first.message,
                 tuple(places) if len(places) > 1 else (),
+                first.shared_policy,
             )
         )
     return grouped
@@ -698,6 +708,10 @@ def _suspicious_policies(routes: list[RouteInfo], call_async: bool) -> Iterator[
             policies[id(info.policy)] = info.policy
     for key, users in seen.items():
         labels = tuple(user.label() for user in users)
+        # Policies the app gives (its default, its paths) are settings: a finding is said once,
+        # about the setting, not about each route it covers.
+        given = sorted({u.source for u in users if from_app(u.source)})
+        shared = "" if not given else "install() default" if FROM_INSTALL in given else given[0]
         for finding in _policy_findings(policies[key], labels[0], call_async):
             yield Finding(
                 finding.severity,
@@ -705,6 +719,7 @@ def _suspicious_policies(routes: list[RouteInfo], call_async: bool) -> Iterator[
                 finding.where,
                 finding.message,
                 labels if len(labels) > 1 else (),
+                shared,
             )
 
 

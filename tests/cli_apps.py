@@ -7,12 +7,14 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, WebSocket
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from cors_routes import CORSPolicy, CORSRoute, cors, install, no_cors
 from cors_routes.starlette import CORSRoute as StarletteCORSRoute
@@ -370,3 +372,93 @@ async def unlicensed_items() -> list[int]:
 
 
 refusing_startup = _RefuseStartup(_unlicensed)
+
+
+# -- a real app's shape: four resource routers, a static mount and a WebSocket, under one
+# install() default whose regex has unescaped dots (one finding, about the default) --------
+
+REAL_ORIGINS = [
+    "https://app.example.com",
+    "https://admin.example.com",
+    "https://staging.app.example.com",
+    "http://localhost:3000",
+]
+REAL_REGEX = r"https://preview-[0-9]+.app.example.com"
+CHAT_ORIGINS = ["https://app.example.com", "https://chat.example.com"]
+
+
+class Item(BaseModel):
+    name: str
+    quantity: int = 1
+
+
+def _resource_router(name: str) -> APIRouter:
+    router = APIRouter(prefix=f"/api/v1/{name}", tags=[name])
+
+    @router.get("")
+    async def list_items(limit: int = 50) -> list[Item]:
+        return []
+
+    @router.post("")
+    async def create_item(item: Item) -> Item:
+        return item
+
+    @router.get("/{item_id}")
+    async def read_item(item_id: int) -> Item:
+        return Item(name=str(item_id))
+
+    @router.put("/{item_id}")
+    async def replace_item(item_id: int, item: Item) -> Item:
+        return item
+
+    @router.delete("/{item_id}")
+    async def delete_item(item_id: int) -> None:
+        return None
+
+    @router.get("/{item_id}/history/{revision_id}/attachments")
+    async def item_attachments(item_id: int, revision_id: int) -> list[str]:
+        return []
+
+    return router
+
+
+def make_real_app() -> FastAPI:
+    app = FastAPI(title="real")
+    for name in ("accounts", "billing", "catalogue", "notifications"):
+        app.include_router(_resource_router(name))
+    app.mount("/static", StaticFiles(directory="static", check_dir=False), name="static")
+
+    @app.websocket("/ws/chat/{room}")
+    @cors(allow_origins=CHAT_ORIGINS)
+    async def chat(websocket: WebSocket, room: str) -> None:
+        await websocket.accept()
+        await websocket.close()
+
+    @app.websocket("/ws/anyone")
+    async def anyone(websocket: WebSocket) -> None:
+        await websocket.close()
+
+    default = CORSPolicy(
+        allow_origins=REAL_ORIGINS,
+        allow_origin_regex=REAL_REGEX,
+        allow_headers=["authorization", "content-type", "x-request-id"],
+        allow_credentials=True,
+    )
+    return install(app, default=default)
+
+
+real = make_real_app()
+
+
+# -- an app whose `routes --json` is far larger than a pipe's buffer (64 KiB) -------------------
+
+crowded = FastAPI(openapi_url=None)
+
+
+async def tenant_report(tenant_id: int) -> dict[str, int]:
+    return {"tenant": tenant_id}
+
+
+for _index in range(1000):
+    crowded.add_api_route(f"/tenants/{_index}/reports/{{tenant_id}}", tenant_report)
+install(crowded, default=CORSPolicy(allow_origins=REAL_ORIGINS))

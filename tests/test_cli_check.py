@@ -49,7 +49,10 @@ def test_json_and_script():
         "shadowed-preflight",
         "credentials-any-origin",
     }
-    assert all(set(f) == {"severity", "code", "where", "routes", "message"} for f in findings)
+    assert all(
+        set(f) == {"severity", "code", "where", "routes", "policy", "message"} for f in findings
+    )
+    assert all(f["policy"] is None for f in findings)  # none is about install()'s default
     (shadowed,) = [f for f in findings if f["code"] == "shadowed-preflight"]
     assert shadowed["routes"] == ["GET /shadowed", "GET /me"]
     assert shadowed["where"] == "GET /shadowed"
@@ -80,3 +83,33 @@ def test_starlette_app_without_cors_routes():
     result = run("check", "tests.cli_apps:starlette_app")
     assert result.returncode == 0
     assert "no problems found" in result.stdout
+
+
+def test_a_finding_on_installs_default_is_said_once_for_the_default():
+    """Not one line per route: the default's finding names the default and counts its routes."""
+    result = run("check", "tests.cli_apps:real")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "warning  regex-unescaped-dot  the install() default policy (28 routes)"
+    assert "/api/v1/" not in result.stdout  # no route is listed
+    assert len(lines) <= 6  # the head, the message (wrapped), the summary
+    assert result.stdout.endswith("\n0 errors, 1 warning\n")
+    (finding,) = json.loads(run("check", "tests.cli_apps:real", "--json").stdout)
+    assert finding["policy"] == "install() default"
+    assert len(finding["routes"]) == 28  # every HTTP route the default covers, for machines
+    assert "GET /api/v1/billing/{item_id}" in finding["routes"]
+    assert finding["where"] == finding["routes"][0]
+
+
+def test_only_the_default_is_a_shared_policy():
+    from cli_apps import real, suspicious
+
+    from cors_routes.lint import check_app
+
+    (finding,) = check_app(real)
+    assert finding.shared_policy == "install() default"
+    assert str(finding).startswith(
+        "warning [regex-unescaped-dot] the install() default policy (28 routes): "
+    )
+    # an endpoint's own policy, even on several routes, is about those routes
+    assert all(not finding.shared_policy for finding in check_app(suspicious))

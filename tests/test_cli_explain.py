@@ -11,6 +11,11 @@ APP = "tests.cli_apps:good"
 SHOP = "https://shop.example"
 
 
+def words(text: str) -> str:
+    """The text with its wrapping undone: explain wraps to the terminal, or to 100 columns."""
+    return " ".join(text.split())
+
+
 def explain(*args: str, script: bool = False):
     return run("explain", APP, *args, script=script)
 
@@ -51,10 +56,10 @@ def test_origin_with_a_trailing_slash():
     assert result.returncode == 1
     assert (
         "BLOCKED: origin https://shop.example/ is not allowed: the policy on POST /orders lists "
-        "https://shop.example; origins never end with a slash\n"
-    ) in result.stdout
-    assert (
-        "browser: the preflight response has status 403; a preflight needs a 2xx" in result.stdout
+        "https://shop.example; origins never end with a slash"
+    ) in words(result.stdout)
+    assert "browser: the preflight response has status 403; a preflight needs a 2xx" in words(
+        result.stdout
     )
 
 
@@ -68,7 +73,7 @@ def test_simple_request_needs_no_preflight_but_is_still_blocked():
     assert (
         "origin https://evil.example is not allowed: the policy on GET /partner/stock lists "
         "https://partner.example"
-    ) in result.stdout
+    ) in words(result.stdout)
     assert "browser: the response has no Access-Control-Allow-Origin header" in result.stdout
 
 
@@ -84,7 +89,9 @@ def test_credentials_forbid_star():
     )
     assert result.returncode == 1
     assert "credentials forbid '*'" in result.stdout
-    assert "'*', which a browser never accepts for a request with credentials" in result.stdout
+    assert "'*', which a browser never accepts for a request with credentials" in words(
+        result.stdout
+    )
 
 
 def test_credentials_not_allowed():
@@ -137,8 +144,8 @@ def test_lower_case_method_is_not_normalised():
     assert "> access-control-request-method: patch" in result.stdout
     assert (
         "no route serves patch on /items/1 (it serves PATCH): fetch() sends 'patch' as written"
-    ) in result.stdout
-    assert "methods are case-sensitive: write 'PATCH'" in result.stdout
+    ) in words(result.stdout)
+    assert "methods are case-sensitive: write 'PATCH'" in words(result.stdout)
 
 
 def test_route_without_cors_and_opted_out():
@@ -169,7 +176,7 @@ def test_preflight_answered_by_an_earlier_route():
     assert (
         "BLOCKED: Starlette's CORSMiddleware answered before routing, so the policy of "
         "GET /shadowed (shadowed) was never asked"
-    ) in result.stdout
+    ) in words(result.stdout)
 
 
 def test_json_output_and_script():

@@ -14,6 +14,7 @@ EXPLAIN_HINT = "explain runs it as a server would: give it the settings or servi
 
 def assert_no_traceback_of_ours(stderr: str) -> None:
     assert "cors_routes/__main__.py" not in stderr
+    assert "cors_routes/_app_options.py" not in stderr
     assert "cors_routes/_asgi.py" not in stderr
 
 

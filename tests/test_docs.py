@@ -5,8 +5,8 @@
   checked by ``CHECKS[NAME]`` with real requests; ``<!-- warns: CODE -->`` says the block's
   app reports that lint finding (asserted).
 - ```pycon blocks are evaluated and their output compared.
-- ```console blocks: each ``$ command`` runs from the repository root and its output must be
-  the block's, line for line.
+- ```console blocks: each ``$ command`` runs from the repository root (``NAME=VALUE`` before
+  it sets a variable) and its output must be the block's, line for line.
 - ```bash blocks hold set-up commands that other tests and CI run: each must be listed in
   ``EXERCISED`` with the file that runs it.
 - ```json blocks are files a command reads: each is marked ``<!-- file: NAME -->``, parses,
@@ -135,9 +135,17 @@ def test_console_block(block):
             expected.append(lines[index])
             index += 1
         argv = shlex.split(command)
+        assignments = {}  # COLUMNS=80 python ...: the command's environment
+        while argv and re.fullmatch(r"[A-Z_]+=\S*", argv[0]):
+            name, _, value = argv.pop(0).partition("=")
+            assignments[name] = value
         assert argv[0] == "python", "console blocks run python -m ..."
         result = subprocess.run(
-            [sys.executable, *argv[1:]], cwd=ROOT, env=env, capture_output=True, text=True
+            [sys.executable, *argv[1:]],
+            cwd=ROOT,
+            env={**env, **assignments},
+            capture_output=True,
+            text=True,
         )
         got = [line.rstrip() for line in result.stdout.rstrip("\n").split("\n")]
         assert got == [line.rstrip() for line in expected], result.stderr

@@ -101,6 +101,8 @@ LAYERS: dict[str, int] = {
     "_asgi": DIAGNOSTICS,
     "_loading": DIAGNOSTICS,
     "_terminal": DIAGNOSTICS,
+    "_route_listing": DIAGNOSTICS,
+    "_app_options": DIAGNOSTICS,
     "__main__": DIAGNOSTICS,
     "demo": DIAGNOSTICS,
     "contract": DIAGNOSTICS,

@@ -84,7 +84,7 @@ def test_check_no_longer_says_no_problems_found():
     assert result.returncode == 0, result.stderr  # a warning
     assert "no problems found" not in result.stdout
     out = " ".join(result.stdout.split())
-    assert f"warning allows-no-origin GET /items {MESSAGE}" in out
+    assert f"warning allows-no-origin the install() default policy (GET /items) {MESSAGE}" in out
     assert out.endswith("0 errors, 1 warning")
     assert run("check", "tests.cli_apps:unset_origins", "--strict").returncode == 1
     (finding,) = json.loads(run("check", "tests.cli_apps:unset_origins", "--json").stdout)
