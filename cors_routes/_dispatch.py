@@ -13,6 +13,7 @@ import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
+from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -171,6 +172,7 @@ class RouteCORS:
         "_vary",
         "_warned_own_headers",
         "by_origin",
+        "listed",
         "policy",
         "refused",
         "route_name",
@@ -214,6 +216,9 @@ class RouteCORS:
         exact = (o.encode("latin-1") for o in policy.allow_origins if "*" not in o)
         self.by_origin = {origin: [(ACAO, origin), *self._actual, *vary] for origin in exact}
         self._grants: dict[Asked, Headers] = {}
+        # The Access-Control-Allow-Methods of granted preflights that list more than the
+        # asked method, by router, path and what was asked (see _listed_methods).
+        self.listed: dict[tuple[int, str, Asked], tuple[bytes, tuple[Any, ...]]] = {}
         self._warned_own_headers = False
 
     # -- actual requests -----------------------------------------------------------------------
@@ -350,6 +355,39 @@ class RouteCORS:
         if private_network and self.policy.allow_private_network:
             headers.append((ACAPN, _TRUE))
         return headers
+
+    async def grants(self, scope: Scope, asked: Asked) -> tuple[bool, bool]:
+        """(whether this policy grants the preflight ``asked``, whether that may be
+        remembered: not when ``allow_origin_func`` decided). Logs nothing: a question
+        about another method at the same URL, not a preflight anyone sent."""
+        if asked in self._grants:
+            return True, True
+        origin, method, _, requested = asked
+        if not isinstance(origin, bytes) or self._check(origin, method, requested)[0]:
+            return False, True
+        policy = self.policy
+        if policy.origin_value(origin) is not None:
+            return True, True
+        if not policy.has_origin_func:
+            return False, True
+        return await policy.ask_origin_func(origin) is not None, False
+
+    def may_share_cache_with(self, answering: RouteCORS) -> bool:
+        """Whether a method this policy grants may be listed in ``answering``'s grant: the
+        browser caches that method with ``answering``'s max-age and credentials flag, so
+        this policy must allow credentials if it does, and at least as long a max-age."""
+        mine, theirs = self.policy, answering.policy
+        return (mine.allow_credentials or not theirs.allow_credentials) and (
+            mine.max_age >= theirs.max_age
+        )
+
+    @staticmethod
+    def list_methods(headers: list[tuple[bytes, bytes]], methods: bytes) -> None:
+        """Put ``methods`` in a grant's ``Access-Control-Allow-Methods`` (in place)."""
+        for index, (name, _) in enumerate(headers):
+            if name is ACAM:
+                headers[index] = (ACAM, methods)
+                return
 
     # -- a CORS route class serving the route itself -------------------------------------------
 

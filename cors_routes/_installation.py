@@ -46,6 +46,7 @@ from ._dispatch import (
     preflight_asked,
     send_refusal,
 )
+from ._listed_methods import allow_methods
 from ._openapi import with_cors_extension
 from ._precedence import FROM_DECORATOR, FROM_INSTALL, policy_of
 from ._route_mixin import XCors
@@ -84,7 +85,8 @@ def install(
     cross-origin requests. ``x_cors`` publishes the ``x-cors`` OpenAPI extension on every
     route with a policy (True), without the origins (``"without-origins"``), or removes it
     (False); None leaves each route as its class says. ``lint=False`` turns off the
-    configuration lint run at the first request. Returns ``app``.
+    configuration lint, run at the app's start-up (the ASGI lifespan's ``startup``; at the
+    first request when the server runs no lifespan). Returns ``app``.
 
     Call it once, after the app is built (typically at the end of an app factory), in
     place of ``app.add_middleware(CORSMiddleware, ...)``.
@@ -338,6 +340,12 @@ class Installation:
             return hidden if isinstance(hidden, RouteCORS) else None
         return self.default_cors
 
+    def served_cors(self, selection: _selection.Selection) -> RouteCORS | None:
+        """The CORS of the route a selection serves with; None for anything else."""
+        if isinstance(selection, _selection.Served):
+            return self.route_cors(selection.route)
+        return None
+
     def websocket_policy(self, scope: Scope) -> CORSPolicy | None:
         """The policy whose origins a WebSocket handshake must come from: the ``@cors`` of
         the WebSocket endpoint the router will run (the default does not apply: browsers
@@ -448,6 +456,8 @@ def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
             if kind == "websocket":
                 handled.set(True)
                 return _websocket_handshake(app, installation, scope, receive, send)
+            if kind == "lifespan" and installation.lint_pending:
+                return app(scope, receive, partial(_send_after_lint, installation, send))
             return app(scope, receive, send)
         # Tells a CORS route class to step aside, and which installation answers (an app
         # installed on its own inside this one overwrites it with its own).
@@ -466,6 +476,15 @@ def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
 
     layer.app = app  # type: ignore[attr-defined]  # for code walking the app's layers
     return layer
+
+
+def _send_after_lint(installation: Installation, send: Send, message: Message) -> Awaitable[None]:
+    # The app's own start-up has run and the server serves nothing until this message
+    # reaches it: the lint's warnings come out before the first request, which pays none
+    # of it. Without a lifespan (`--lifespan off`), the first request runs it instead.
+    if message["type"] == "lifespan.startup.complete" and installation.lint_pending:
+        installation.run_lint()
+    return send(message)
 
 
 async def _websocket_handshake(
@@ -529,7 +548,7 @@ async def _answer_held(
         # preflights do too, where refusing would block what CORSMiddleware allowed.
         cors = installation.default_cors
     if cors is not None or not held:
-        await _send_preflight_answer(cors, scope, send, asked)
+        await _send_preflight_answer(cors, scope, send, asked, installation)
         return
     for message in held:
         await send(message)
@@ -551,7 +570,7 @@ def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
             await router(scope, receive, send)  # a route without CORS: as if absent
             return
         state.reached = True
-        await _send_preflight_answer(cors, scope, send, asked)
+        await _send_preflight_answer(cors, scope, send, asked, installation)
 
     def router_entry(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         routed = scope.get(ROUTED_KEY)
@@ -569,7 +588,11 @@ def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
 
 
 async def _send_preflight_answer(
-    cors: RouteCORS | _Refused | None, scope: Scope, send: Send, asked: Asked
+    cors: RouteCORS | _Refused | None,
+    scope: Scope,
+    send: Send,
+    asked: Asked,
+    installation: Installation,
 ) -> None:
     if not isinstance(cors, RouteCORS):
         # REFUSED: no route serves the method there. None: the route has no CORS, but a
@@ -580,6 +603,13 @@ async def _send_preflight_answer(
         return
     # Not RouteCORS.answer_preflight: one coroutine fewer per preflight.
     status, headers = await cors.preflight(scope, asked)
+    if status == 204:
+        # The other methods this origin is granted at this URL: one preflight for all.
+        listed = await allow_methods(
+            installation.router, scope, asked, cors, installation.served_cors
+        )
+        if listed is not None:
+            cors.list_methods(headers, listed)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send(EMPTY_BODY)
 

@@ -21,8 +21,17 @@ from typing import Any, ClassVar, Literal
 from starlette.types import Receive, Scope, Send
 
 from . import _selection
-from ._dispatch import INSTALLED, RouteCORS, method_is_token, preflight_asked, send_refusal
+from ._dispatch import (
+    EMPTY_BODY,
+    INSTALLED,
+    Asked,
+    RouteCORS,
+    method_is_token,
+    preflight_asked,
+    send_refusal,
+)
 from ._framework import app_root_path
+from ._listed_methods import allow_methods
 from ._precedence import honours_policies, policy_of
 from ._served_methods import served_methods
 from .decorators import register
@@ -98,7 +107,7 @@ class CORSRouteMixin:
                         # may grant it, and this route's endpoint is not what it asks for.
                         return send_refusal(send)
                     return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
-                return cors.answer_preflight(scope, send, asked)
+                return _answer_preflight(cors, scope, send, asked)
         cors = self.cors
         if cors is None:
             return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
@@ -111,6 +120,28 @@ def _first_request(app: Any) -> None:
     if _startup.enabled():  # else asked again at the next request: the switch may change
         _seen_apps.add(id(app))
         _startup.lint_once(app)
+
+
+async def _answer_preflight(cors: RouteCORS, scope: Scope, send: Send, asked: Asked) -> None:
+    status, headers = await cors.preflight(scope, asked)
+    router = scope.get("router")
+    if status == 204 and router is not None:
+        # The other methods this origin is granted at this URL: one preflight for all.
+        top = (
+            scope if "app_root_path" not in scope else {**scope, "root_path": app_root_path(scope)}
+        )
+        listed = await allow_methods(router, top, asked, cors, _served_cors)
+        if listed is not None:
+            cors.list_methods(headers, listed)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send(EMPTY_BODY)
+
+
+def _served_cors(selection: _selection.Selection) -> RouteCORS | None:
+    if isinstance(selection, _selection.Served) and honours_policies(selection.route):
+        found: RouteCORS | None = getattr(selection.route, "cors", None)
+        return found
+    return None
 
 
 def _preflight_cors(route: CORSRouteMixin, scope: Scope, method: str) -> RouteCORS | None:

@@ -131,6 +131,7 @@ class _Level:
     remembered: dict[tuple[str, str | None, str], tuple[Selection, _Trace]] = field(
         default_factory=dict
     )
+    methods_remembered: dict[str, tuple[frozenset[str], _Trace]] = field(default_factory=dict)
 
     def current(self) -> bool:
         for router, routes, length, version in self.watched:
@@ -313,6 +314,14 @@ def select(router: Any, scope: Mapping[str, Any], method: str | None) -> Selecti
 
     ``method`` is None for a WebSocket handshake. Nothing in ``scope`` is changed.
     """
+    return selected(router, scope, method)[0]
+
+
+def selected(
+    router: Any, scope: Mapping[str, Any], method: str | None
+) -> tuple[Selection, _Trace | None]:
+    """:func:`select`, and what it asked when only the path and method decided (an answer
+    built on it holds while ``trace.still_holds()``); None otherwise."""
     level = _level(router)
     key = None
     if level.path_only:
@@ -323,7 +332,7 @@ def select(router: Any, scope: Mapping[str, Any], method: str | None) -> Selecti
             key = (route_path, method, scope["type"])
             found = level.remembered.get(key)
             if found is not None and found[1].still_holds():
-                return found[0]
+                return found
     probe = dict(scope)
     if method is not None:
         probe["method"] = method
@@ -332,12 +341,14 @@ def select(router: Any, scope: Mapping[str, Any], method: str | None) -> Selecti
         probe["fastapi"] = dict(probe["fastapi"])
     trace = _Trace()
     selection = _select(router, probe, 0, trace)
-    if key is not None and trace.path_only:
+    if not trace.path_only:
+        return selection, None
+    if key is not None:
         remembered = trace.levels[0].remembered
         if len(remembered) >= _REMEMBERED:
             remembered.clear()
         remembered[key] = (selection, trace)
-    return selection
+    return selection, trace
 
 
 def _select(router: Any, probe: dict[str, Any], depth: int, trace: _Trace) -> Selection:
@@ -417,6 +428,65 @@ def _routable(app: Any) -> tuple[Any, bool]:
     return None, False
 
 
+def methods_at(router: Any, scope: Mapping[str, Any]) -> tuple[frozenset[str], _Trace | None]:
+    """Every method listed by a route whose path matches ``scope``'s path, as each route's
+    own ``matches()`` says (inside mounts too): the methods a request to that URL may ask.
+    Which of them a route serves there is still for :func:`select` to say. The trace is
+    as :func:`selected`'s."""
+    level = _level(router)
+    route_path = get_route_path(scope)  # type: ignore[arg-type]
+    memo = level.path_only and len(route_path) <= _REMEMBERED_PATH
+    if memo:
+        found = level.methods_remembered.get(route_path)
+        if found is not None and found[1].still_holds():
+            return found
+    probe = dict(scope)
+    probe["method"] = "OPTIONS"
+    if "fastapi" in probe:
+        probe["fastapi"] = dict(probe["fastapi"])
+    trace = _Trace()
+    methods: set[str] = set()
+    _methods_at(router, probe, 0, trace, methods)
+    listed = frozenset(methods)
+    if not trace.path_only:
+        return listed, None
+    if memo:
+        remembered = level.methods_remembered
+        if len(remembered) >= _REMEMBERED:
+            remembered.clear()
+        remembered[route_path] = (listed, trace)
+    return listed, trace
+
+
+def _methods_at(
+    router: Any, probe: dict[str, Any], depth: int, trace: _Trace, methods: set[str]
+) -> None:
+    level = _level(router)
+    candidates = level.candidates(get_route_path(probe))
+    trace.levels.append(level)
+    trace.entries.extend(candidates)
+    trace.path_only = trace.path_only and level.path_only
+    for entry in candidates:
+        if not entry.in_place():
+            trace.path_only = False  # a route moved: this answer is not to be replayed
+        matched, child_scope = _framework.matches(entry.matcher, probe)
+        if matched is _NONE:
+            continue
+        if isinstance(entry.matcher, (Mount, Host)):
+            app, wrapped = (
+                _framework.mount_layers(entry.matcher)
+                if isinstance(entry.matcher, Mount)
+                else (entry.matcher.app, False)
+            )
+            inner, hidden = _routable(app)
+            if inner is not None and not (wrapped or hidden) and depth < _MAX_DEPTH:
+                _methods_at(router_of(inner), {**probe, **child_scope}, depth + 1, trace, methods)
+            return  # the router goes no further than a mount that takes the path
+        listed = getattr(entry.declared, "methods", None)
+        if listed:
+            methods.update(listed)
+
+
 # -- walking: every route of an app, as the router tries them -----------------------------------
 
 
@@ -449,7 +519,7 @@ def _walk(
     router: Any, prefix: str, mounts: tuple[Any, ...], hidden: bool, depth: int
 ) -> Iterator[Walked]:
     redirect = bool(getattr(router, "redirect_slashes", False))
-    for matcher, route, declared in _framework.route_entries(list(router.routes)):
+    for matcher, route, declared in _framework.declared_entries(list(router.routes)):
         path = getattr(matcher, "path", None)
         if not isinstance(path, str):
             path = getattr(route, "path", "") or ""
