@@ -603,7 +603,7 @@ async def _send_preflight_answer(
         return
     # Not RouteCORS.answer_preflight: one coroutine fewer per preflight.
     status, headers = await cors.preflight(scope, asked)
-    if status == 204:
+    if status == 204 and _selection.more_methods_at(installation.router, scope, asked[1]):
         # The other methods this origin is granted at this URL: one preflight for all.
         listed = await allow_methods(
             installation.router, scope, asked, cors, installation.served_cors

@@ -46,7 +46,7 @@ async def allow_methods(
     asked_method = asked[1].decode("latin-1")
     others = methods - _SAFELISTED
     if not others or (len(others) == 1 and asked_method in others):
-        return None  # the common case: one method to preflight at this URL
+        return None
     route_path = get_route_path(scope)
     key = (id(router), route_path, asked)
     found = answering.listed.get(key)

@@ -125,7 +125,7 @@ def _first_request(app: Any) -> None:
 async def _answer_preflight(cors: RouteCORS, scope: Scope, send: Send, asked: Asked) -> None:
     status, headers = await cors.preflight(scope, asked)
     router = scope.get("router")
-    if status == 204 and router is not None:
+    if status == 204 and router is not None and _selection.more_methods_at(router, scope, asked[1]):
         # The other methods this origin is granted at this URL: one preflight for all.
         top = (
             scope if "app_root_path" not in scope else {**scope, "root_path": app_root_path(scope)}

@@ -131,7 +131,9 @@ class _Level:
     remembered: dict[tuple[str, str | None, str], tuple[Selection, _Trace]] = field(
         default_factory=dict
     )
-    methods_remembered: dict[str, tuple[frozenset[str], _Trace]] = field(default_factory=dict)
+    methods_remembered: dict[str, tuple[frozenset[str], _Trace, frozenset[bytes]]] = field(
+        default_factory=dict
+    )
 
     def current(self) -> bool:
         for router, routes, length, version in self.watched:
@@ -433,13 +435,15 @@ def methods_at(router: Any, scope: Mapping[str, Any]) -> tuple[frozenset[str], _
     own ``matches()`` says (inside mounts too): the methods a request to that URL may ask.
     Which of them a route serves there is still for :func:`select` to say. The trace is
     as :func:`selected`'s."""
-    level = _level(router)
     route_path = get_route_path(scope)  # type: ignore[arg-type]
-    memo = level.path_only and len(route_path) <= _REMEMBERED_PATH
-    if memo:
-        found = level.methods_remembered.get(route_path)
+    known = _levels.get(id(router))
+    if known is not None and known[0]() is router:
+        # The trace checks the level is current: no rebuild check of its own first.
+        found = known[1].methods_remembered.get(route_path)
         if found is not None and found[1].still_holds():
-            return found
+            return found[0], found[1]
+    level = _level(router)
+    memo = level.path_only and len(route_path) <= _REMEMBERED_PATH
     probe = dict(scope)
     probe["method"] = "OPTIONS"
     if "fastapi" in probe:
@@ -454,8 +458,27 @@ def methods_at(router: Any, scope: Mapping[str, Any]) -> tuple[frozenset[str], _
         remembered = level.methods_remembered
         if len(remembered) >= _REMEMBERED:
             remembered.clear()
-        remembered[route_path] = (listed, trace)
+        preflighted = frozenset(m.encode("latin-1") for m in listed if m not in _SAFELISTED)
+        remembered[route_path] = (listed, trace, preflighted)
     return listed, trace
+
+
+# Methods a browser never preflights for the method's sake (CORS-safelisted methods).
+_SAFELISTED = frozenset({"GET", "HEAD", "POST"})
+
+
+def more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> bool:
+    """Whether a route whose path matches ``scope``'s lists a method a browser preflights
+    (not GET, HEAD or POST) other than ``method``. Runs on every granted preflight, so a
+    remembered answer costs a look-up and the check that the routes asked are unchanged."""
+    known = _levels.get(id(router))
+    if known is not None and known[0]() is router:
+        found = known[1].methods_remembered.get(get_route_path(scope))  # type: ignore[arg-type]
+        if found is not None and found[1].still_holds():
+            others = found[2]
+            return bool(others) and not (len(others) == 1 and method in others)
+    listed = methods_at(router, scope)[0] - _SAFELISTED
+    return bool(listed) and not (len(listed) == 1 and method.decode("latin-1") in listed)
 
 
 def _methods_at(
