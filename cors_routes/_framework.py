@@ -56,6 +56,65 @@ def route_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
             yield _IncludedAPIRoute(declared, effective), declared, declared
 
 
+def lazy_route_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    """:func:`route_entries` for matching, leaving FastAPI's per-route set-up deferred.
+
+    A route of an included router that holds only FastAPI routes (and routers) is matched
+    through FastAPI's context for it, which FastAPI builds for a whole included router the
+    first time a request reaches it; here it is looked up (and so built) only when the
+    route is first asked to match, router by router as FastAPI's own matching does, so a
+    first preflight sets up the routers on its path, not the app's every route.
+    """
+    fastapi_routing = _fastapi_routing()
+    api_route = getattr(fastapi_routing, "APIRoute", None)
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        prefix = getattr(getattr(route, "include_context", None), "prefix", None)
+        if (
+            api_route is None
+            or inner is None
+            or not isinstance(prefix, str)
+            or not hasattr(route, "effective_candidates")
+            or not _only_api_routes(inner, api_route)
+        ):
+            yield from route_entries([route])
+            continue
+        for path, declared, steps in _api_routes(inner, prefix, ()):
+            matcher = _IncludedAPIRoute(declared, None, path, (route, steps))
+            yield matcher, declared, declared
+
+
+def _api_routes(
+    router: Any, prefix: str, steps: tuple[int, ...]
+) -> Iterator[tuple[str, Any, tuple[int, ...]]]:
+    """(full path, route, its place: the index at each router level) of every route."""
+    for index, route in enumerate(router.routes):
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner, prefix + route.include_context.prefix, (*steps, index))
+        else:
+            yield prefix + route.path, route, (*steps, index)
+
+
+def _context_at(wrapper: Any, steps: tuple[int, ...], declared: Any) -> Any:
+    """FastAPI's context for ``declared``, found as FastAPI's matching finds it: through
+    each included router's own candidates (each built when first asked, as FastAPI does)."""
+    branch = wrapper
+    try:
+        for index in steps[:-1]:
+            branch = branch.effective_candidates()[index]
+        found = branch.effective_candidates()[steps[-1]]
+        if getattr(found, "original_route", None) is declared:
+            return found
+    except (AttributeError, IndexError, TypeError):
+        pass
+    for context in route_entries([wrapper]):  # another line's shape: every route at once
+        matcher = context[0]
+        if isinstance(matcher, _IncludedAPIRoute) and matcher.route is declared:
+            return matcher.context
+    raise LookupError(f"FastAPI has no context for {declared!r}")
+
+
 def declared_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
     """:func:`route_entries` for a walk that reads routes without matching them.
 
@@ -125,16 +184,34 @@ def matches(matcher: Any, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 class _IncludedAPIRoute:
     """An APIRoute of an included router, asked as FastAPI's included router asks it: its
-    own ``matches()``, with FastAPI's context for the inclusion in ``scope["fastapi"]``."""
+    own ``matches()``, with FastAPI's context for the inclusion in ``scope["fastapi"]``
+    (looked up when first needed, when built with ``path`` and ``place``)."""
 
-    __slots__ = ("context", "route")
+    __slots__ = ("_context", "_path", "_place", "route")
 
-    def __init__(self, route: Any, context: Any) -> None:
+    def __init__(
+        self,
+        route: Any,
+        context: Any,
+        path: str | None = None,
+        place: tuple[Any, tuple[int, ...]] | None = None,
+    ) -> None:
         self.route = route
-        self.context = context
+        self._context = context
+        self._path = path
+        self._place = place
+
+    @property
+    def context(self) -> Any:
+        context = self._context
+        if context is None and self._place is not None:
+            context = self._context = _context_at(*self._place, self.route)
+        return context
 
     @property
     def path(self) -> str:
+        if self._path is not None:
+            return self._path
         return str(getattr(self.context, "path", "") or "")
 
     def matches(self, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -142,7 +219,7 @@ class _IncludedAPIRoute:
         key = getattr(fastapi_routing, _CONTEXT_KEY_NAME, _CONTEXT_KEY_DEFAULT)
         fastapi_scope = scope.setdefault("fastapi", {})
         previous = fastapi_scope.get(key, _MISSING)
-        fastapi_scope[key] = self.context
+        fastapi_scope[key] = self.context  # set up by FastAPI when first asked
         try:
             result: tuple[Any, dict[str, Any]] = self.route.matches(scope)
         finally:

@@ -131,9 +131,7 @@ class _Level:
     remembered: dict[tuple[str, str | None, str], tuple[Selection, _Trace]] = field(
         default_factory=dict
     )
-    methods_remembered: dict[str, tuple[frozenset[str], _Trace, frozenset[bytes]]] = field(
-        default_factory=dict
-    )
+    methods_remembered: dict[str, tuple[frozenset[str], _Trace]] = field(default_factory=dict)
 
     def current(self) -> bool:
         for router, routes, length, version in self.watched:
@@ -217,7 +215,7 @@ def _build(router: Any) -> _Level:
         for i, route in enumerate(inner):
             places.setdefault(id(route), (inner, i))
     entries = []
-    for order, (matcher, route, declared) in enumerate(_framework.route_entries(routes)):
+    for order, (matcher, route, declared) in enumerate(_framework.lazy_route_entries(routes)):
         entry = _Entry(order, matcher, route, declared)
         for item in (declared, route):
             place = places.get(id(item))
@@ -289,6 +287,9 @@ class _Trace:
     levels: list[_Level] = field(default_factory=list)
     entries: list[_Entry] = field(default_factory=list)
     path_only: bool = True
+    preflighted: frozenset[bytes] | None = None
+    """The methods a browser preflights that routes at this path list (see
+    :func:`more_methods_at`), once asked, when this trace vouches for them too."""
 
     def still_holds(self) -> bool:
         # Loops, not all() over generators: this runs for every remembered answer.
@@ -441,7 +442,7 @@ def methods_at(router: Any, scope: Mapping[str, Any]) -> tuple[frozenset[str], _
         # The trace checks the level is current: no rebuild check of its own first.
         found = known[1].methods_remembered.get(route_path)
         if found is not None and found[1].still_holds():
-            return found[0], found[1]
+            return found
     level = _level(router)
     memo = level.path_only and len(route_path) <= _REMEMBERED_PATH
     probe = dict(scope)
@@ -458,27 +459,8 @@ def methods_at(router: Any, scope: Mapping[str, Any]) -> tuple[frozenset[str], _
         remembered = level.methods_remembered
         if len(remembered) >= _REMEMBERED:
             remembered.clear()
-        preflighted = frozenset(m.encode("latin-1") for m in listed if m not in _SAFELISTED)
-        remembered[route_path] = (listed, trace, preflighted)
+        remembered[route_path] = (listed, trace)
     return listed, trace
-
-
-# Methods a browser never preflights for the method's sake (CORS-safelisted methods).
-_SAFELISTED = frozenset({"GET", "HEAD", "POST"})
-
-
-def more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> bool:
-    """Whether a route whose path matches ``scope``'s lists a method a browser preflights
-    (not GET, HEAD or POST) other than ``method``. Runs on every granted preflight, so a
-    remembered answer costs a look-up and the check that the routes asked are unchanged."""
-    known = _levels.get(id(router))
-    if known is not None and known[0]() is router:
-        found = known[1].methods_remembered.get(get_route_path(scope))  # type: ignore[arg-type]
-        if found is not None and found[1].still_holds():
-            others = found[2]
-            return bool(others) and not (len(others) == 1 and method in others)
-    listed = methods_at(router, scope)[0] - _SAFELISTED
-    return bool(listed) and not (len(listed) == 1 and method.decode("latin-1") in listed)
 
 
 def _methods_at(
@@ -508,6 +490,39 @@ def _methods_at(
         listed = getattr(entry.declared, "methods", None)
         if listed:
             methods.update(listed)
+
+
+# Methods a browser never preflights for the method's sake (CORS-safelisted methods).
+_SAFELISTED = frozenset({"GET", "HEAD", "POST"})
+
+
+def more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> bool:
+    """Whether a route whose path matches ``scope``'s lists a method a browser preflights
+    (not GET, HEAD or POST) other than ``method``.
+
+    Called on every granted preflight, right after :func:`select` answered ``method`` for
+    the same router and scope: the trace it replayed (checked then) holds the answer once
+    known, when it asked every level this question asks, so asking costs a look-up."""
+    route_path = scope["path"] if not scope.get("root_path") else get_route_path(scope)  # type: ignore[arg-type]
+    known = _levels.get(id(router))
+    remembered = None
+    if known is not None and known[0]() is router:
+        found = known[1].remembered.get((route_path, method.decode("latin-1"), scope["type"]))
+        if found is not None:
+            remembered = found[1]
+            preflighted = remembered.preflighted
+            if preflighted is not None:
+                return bool(preflighted) and not (len(preflighted) == 1 and method in preflighted)
+    listed, trace = methods_at(router, scope)
+    preflighted = frozenset(m.encode("latin-1") for m in listed if m not in _SAFELISTED)
+    if (
+        remembered is not None
+        and trace is not None
+        and trace.levels == remembered.levels
+        and remembered.still_holds()
+    ):
+        remembered.preflighted = preflighted
+    return bool(preflighted) and not (len(preflighted) == 1 and method in preflighted)
 
 
 # -- walking: every route of an app, as the router tries them -----------------------------------

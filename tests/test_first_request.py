@@ -173,3 +173,16 @@ def test_start_up_and_first_request_set_up_only_what_the_framework_would(set_ups
     with TestClient(plain) as client:
         client.get("/api/r0/1", headers={"Origin": APP})
     assert with_install == len(set_ups) == 4
+
+
+def test_a_first_preflight_sets_up_only_the_routers_on_its_way(set_ups):
+    """Finding the route a preflight is for asks the routes' own matching, which needs
+    FastAPI's set-up of the included router it is in, not of every router."""
+    with TestClient(app_with_routers()) as client:
+        response = client.options(
+            "/api/r0/1", headers={"Origin": APP, "Access-Control-Request-Method": "PUT"}
+        )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-methods"] == "PUT, DELETE"
+    assert set_ups and len(set_ups) <= 4
+    assert {route.path for route in set_ups} <= {"/", "/{item_id}"}
