@@ -278,6 +278,12 @@ class RouteCORS:
 
     # -- preflights ------------------------------------------------------------------------------
 
+    def granted(self, asked: Asked) -> list[tuple[bytes, bytes]] | None:
+        """The headers of a remembered grant of ``asked`` (a copy: a middleware further out
+        may edit the list in place), without a coroutine; None if none is remembered."""
+        granted = self._grants.get(asked)
+        return None if granted is None else list(granted)
+
     async def preflight(self, scope: Scope, asked: Asked) -> tuple[int, list[tuple[bytes, bytes]]]:
         """The status and headers answering the preflight ``asked`` (204 granted, 403 not)."""
         granted = self._grants.get(asked)

@@ -123,7 +123,10 @@ def _first_request(app: Any) -> None:
 
 
 async def _answer_preflight(cors: RouteCORS, scope: Scope, send: Send, asked: Asked) -> None:
-    status, headers = await cors.preflight(scope, asked)
+    headers = cors.granted(asked)  # a grant seen before costs no coroutine
+    status = 204
+    if headers is None:
+        status, headers = await cors.preflight(scope, asked)
     router = scope.get("router")
     if status == 204 and router is not None and _selection.more_methods_at(router, scope, asked[1]):
         # The other methods this origin is granted at this URL: one preflight for all.

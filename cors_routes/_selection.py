@@ -287,9 +287,9 @@ class _Trace:
     levels: list[_Level] = field(default_factory=list)
     entries: list[_Entry] = field(default_factory=list)
     path_only: bool = True
-    preflighted: frozenset[bytes] | None = None
-    """The methods a browser preflights that routes at this path list (see
-    :func:`more_methods_at`), once asked, when this trace vouches for them too."""
+    more_methods: bool | None = None
+    """The answer of :func:`more_methods_at` for this selection's path and method, once
+    asked, when this trace vouches for it too."""
 
     def still_holds(self) -> bool:
         # Loops, not all() over generators: this runs for every remembered answer.
@@ -317,14 +317,6 @@ def select(router: Any, scope: Mapping[str, Any], method: str | None) -> Selecti
 
     ``method`` is None for a WebSocket handshake. Nothing in ``scope`` is changed.
     """
-    return selected(router, scope, method)[0]
-
-
-def selected(
-    router: Any, scope: Mapping[str, Any], method: str | None
-) -> tuple[Selection, _Trace | None]:
-    """:func:`select`, and what it asked when only the path and method decided (an answer
-    built on it holds while ``trace.still_holds()``); None otherwise."""
     level = _level(router)
     key = None
     if level.path_only:
@@ -335,7 +327,7 @@ def selected(
             key = (route_path, method, scope["type"])
             found = level.remembered.get(key)
             if found is not None and found[1].still_holds():
-                return found
+                return found[0]
     probe = dict(scope)
     if method is not None:
         probe["method"] = method
@@ -344,14 +336,23 @@ def selected(
         probe["fastapi"] = dict(probe["fastapi"])
     trace = _Trace()
     selection = _select(router, probe, 0, trace)
-    if not trace.path_only:
-        return selection, None
-    if key is not None:
+    if key is not None and trace.path_only:
         remembered = trace.levels[0].remembered
         if len(remembered) >= _REMEMBERED:
             remembered.clear()
         remembered[key] = (selection, trace)
-    return selection, trace
+    return selection
+
+
+def selected(router: Any, scope: Mapping[str, Any], method: str) -> tuple[Selection, _Trace | None]:
+    """:func:`select`, and what it asked when only the path and method decided (an answer
+    built on it holds while ``trace.still_holds()``); None otherwise."""
+    selection = select(router, scope, method)
+    level = _level(router)
+    found = level.remembered.get((get_route_path(scope), method, scope["type"]))  # type: ignore[arg-type]
+    if found is not None and found[0] is selection:
+        return selection, found[1]
+    return selection, None
 
 
 def _select(router: Any, probe: dict[str, Any], depth: int, trace: _Trace) -> Selection:
@@ -503,26 +504,32 @@ def more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> boo
     Called on every granted preflight, right after :func:`select` answered ``method`` for
     the same router and scope: the trace it replayed (checked then) holds the answer once
     known, when it asked every level this question asks, so asking costs a look-up."""
-    route_path = scope["path"] if not scope.get("root_path") else get_route_path(scope)  # type: ignore[arg-type]
     known = _levels.get(id(router))
-    remembered = None
-    if known is not None and known[0]() is router:
-        found = known[1].remembered.get((route_path, method.decode("latin-1"), scope["type"]))
+    if known is not None:
+        path = scope["path"] if not scope.get("root_path") else get_route_path(scope)  # type: ignore[arg-type]
+        found = known[1].remembered.get((path, method.decode("latin-1"), scope["type"]))
         if found is not None:
-            remembered = found[1]
-            preflighted = remembered.preflighted
-            if preflighted is not None:
-                return bool(preflighted) and not (len(preflighted) == 1 and method in preflighted)
+            more = found[1].more_methods
+            if more is not None and known[0]() is router:
+                return more
+    return _more_methods_at(router, scope, method)
+
+
+def _more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> bool:
     listed, trace = methods_at(router, scope)
-    preflighted = frozenset(m.encode("latin-1") for m in listed if m not in _SAFELISTED)
+    asked = method.decode("latin-1")
+    preflighted = listed - _SAFELISTED
+    more = bool(preflighted) and not (len(preflighted) == 1 and asked in preflighted)
+    level = _level(router)
+    found = level.remembered.get((get_route_path(scope), asked, scope["type"]))  # type: ignore[arg-type]
     if (
-        remembered is not None
+        found is not None
         and trace is not None
-        and trace.levels == remembered.levels
-        and remembered.still_holds()
+        and trace.levels == found[1].levels
+        and found[1].still_holds()
     ):
-        remembered.preflighted = preflighted
-    return bool(preflighted) and not (len(preflighted) == 1 and method in preflighted)
+        found[1].more_methods = more
+    return more
 
 
 # -- walking: every route of an app, as the router tries them -----------------------------------
