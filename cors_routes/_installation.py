@@ -378,12 +378,15 @@ class _Routed:
 
 
 class _Preflight:
-    """A preflight on its way down the middleware: whether the router's entry took it."""
+    """A preflight on its way down the middleware: whether the router's entry took it, and
+    what it asked, with the header lines it was read from."""
 
-    __slots__ = ("reached",)
+    __slots__ = ("asked", "headers", "reached")
 
-    def __init__(self) -> None:
+    def __init__(self, asked: Asked, headers: list[tuple[bytes, bytes]]) -> None:
         self.reached = False
+        self.asked = asked
+        self.headers = headers
 
 
 class _Refused:
@@ -511,7 +514,7 @@ async def _send_preflight_down(
     if not method_is_token(asked[1]):
         await send_refusal(send)  # before any lookup: a hostile value costs nothing more
         return
-    state = _Preflight()
+    state = _Preflight(asked, list(scope["headers"]))
     scope[PREFLIGHT_KEY] = state
     asked_for = {**scope}  # the path the browser asked for, whatever a middleware does
     held: list[Message] = []
@@ -559,7 +562,9 @@ def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
     decided, with the path the router will route, and where the outer layer learns it."""
 
     async def preflight(scope: Scope, receive: Receive, send: Send, state: _Preflight) -> None:
-        asked = preflight_asked(scope)
+        # Read again only if a middleware changed the header lines (a comparison in C,
+        # element by element, where reading them is a loop in Python).
+        asked = state.asked if scope["headers"] == state.headers else preflight_asked(scope)
         if asked is None:  # a middleware took its preflight headers away: route it
             state.reached = True
             await router(scope, receive, send)

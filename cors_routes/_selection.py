@@ -504,13 +504,15 @@ def more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> boo
     Called on every granted preflight, right after :func:`select` answered ``method`` for
     the same router and scope: the trace it replayed (checked then) holds the answer once
     known, when it asked every level this question asks, so asking costs a look-up."""
+    # No check that the entry is this router's: it goes with its router (a weak
+    # reference's callback), so another router never finds it under the same id.
     known = _levels.get(id(router))
     if known is not None:
         path = scope["path"] if not scope.get("root_path") else get_route_path(scope)  # type: ignore[arg-type]
         found = known[1].remembered.get((path, method.decode("latin-1"), scope["type"]))
         if found is not None:
             more = found[1].more_methods
-            if more is not None and known[0]() is router:
+            if more is not None:
                 return more
     return _more_methods_at(router, scope, method)
 
