@@ -128,11 +128,14 @@ async def _answer_preflight(cors: RouteCORS, scope: Scope, send: Send, asked: As
     if headers is None:
         status, headers = await cors.preflight(scope, asked)
     router = scope.get("router")
-    if status == 204 and router is not None and _selection.more_methods_at(router, scope, asked[1]):
+    if status != 204 or router is None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(EMPTY_BODY)
+        return
+    # As _preflight_cors asked the outermost router: with the root path it saw.
+    top = scope if "app_root_path" not in scope else {**scope, "root_path": app_root_path(scope)}
+    if _selection.more_methods_at(router, top, asked[1]):
         # The other methods this origin is granted at this URL: one preflight for all.
-        top = (
-            scope if "app_root_path" not in scope else {**scope, "root_path": app_root_path(scope)}
-        )
         listed = await allow_methods(router, top, asked, cors, _served_cors)
         if listed is not None:
             cors.list_methods(headers, listed)

@@ -139,3 +139,13 @@ def test_a_method_granted_without_credentials_is_not_listed_in_a_credentialed_gr
     response = preflight(TestClient(app), "/things/1", "PUT")
     assert response.status_code == 204
     assert response.headers["access-control-allow-methods"] == "PUT"
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_in_a_mounted_app_too(style):
+    outer = FastAPI(openapi_url=None)
+    outer.mount("/v2", build(style))  # its own install() or route classes answer
+    client = TestClient(outer)
+    response = preflight(client, "/v2/api/items/1", "PUT", headers="x-token")
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-methods"] == "PUT, PATCH"
