@@ -79,8 +79,9 @@ def lazy_route_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
         ):
             yield from route_entries([route])
             continue
+        branches = _Branches(route)
         for path, declared, steps in _api_routes(inner, prefix, ()):
-            matcher = _IncludedAPIRoute(declared, None, path, (route, steps))
+            matcher = _IncludedAPIRoute(declared, None, path, (branches, steps))
             yield matcher, declared, declared
 
 
@@ -96,18 +97,34 @@ def _api_routes(
             yield prefix + route.path, route, (*steps, index)
 
 
-def _context_at(wrapper: Any, steps: tuple[int, ...], declared: Any) -> Any:
+class _Branches:
+    """The candidates of an included router and of the routers included in it, each asked
+    of FastAPI once (asking costs a walk of the router's routes), by place."""
+
+    __slots__ = ("candidates", "wrapper")
+
+    def __init__(self, wrapper: Any) -> None:
+        self.wrapper = wrapper
+        self.candidates: dict[tuple[int, ...], list[Any]] = {}
+
+    def at(self, steps: tuple[int, ...]) -> list[Any]:
+        found = self.candidates.get(steps)
+        if found is None:
+            branch = self.wrapper if not steps else self.at(steps[:-1])[steps[-1]]
+            found = self.candidates[steps] = list(branch.effective_candidates())
+        return found
+
+
+def _context_at(branches: _Branches, steps: tuple[int, ...], declared: Any) -> Any:
     """FastAPI's context for ``declared``, found as FastAPI's matching finds it: through
     each included router's own candidates (each built when first asked, as FastAPI does)."""
-    branch = wrapper
     try:
-        for index in steps[:-1]:
-            branch = branch.effective_candidates()[index]
-        found = branch.effective_candidates()[steps[-1]]
+        found = branches.at(steps[:-1])[steps[-1]]
         if getattr(found, "original_route", None) is declared:
             return found
     except (AttributeError, IndexError, TypeError):
         pass
+    wrapper = branches.wrapper
     for context in route_entries([wrapper]):  # another line's shape: every route at once
         matcher = context[0]
         if isinstance(matcher, _IncludedAPIRoute) and matcher.route is declared:
@@ -194,7 +211,7 @@ class _IncludedAPIRoute:
         route: Any,
         context: Any,
         path: str | None = None,
-        place: tuple[Any, tuple[int, ...]] | None = None,
+        place: tuple[_Branches, tuple[int, ...]] | None = None,
     ) -> None:
         self.route = route
         self._context = context
