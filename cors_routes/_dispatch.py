@@ -13,6 +13,7 @@ import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
+from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -174,6 +175,7 @@ class RouteCORS:
         "_vary",
         "_warned_own_headers",
         "by_origin",
+        "listed",
         "policy",
         "refused",
         "route_name",
@@ -221,6 +223,9 @@ class RouteCORS:
         # the predicate is asked again every time (its answer is never remembered here).
         self._grants_if_allowed: dict[Asked, tuple[Headers, str]] = {}
         self._predicate_takes_request = policy.origin_func_takes_request
+        # The Access-Control-Allow-Methods of granted preflights that list more than the
+        # asked method, by router, path and what was asked (see _listed_methods).
+        self.listed: dict[tuple[int, str, Asked], tuple[bytes, tuple[Any, ...]]] = {}
         self._warned_own_headers = False
 
     # -- actual requests -----------------------------------------------------------------------
@@ -285,6 +290,12 @@ class RouteCORS:
         return self.refused
 
     # -- preflights ------------------------------------------------------------------------------
+
+    def granted(self, asked: Asked) -> list[tuple[bytes, bytes]] | None:
+        """The headers of a remembered grant of ``asked`` (a copy: a middleware further out
+        may edit the list in place), without a coroutine; None if none is remembered."""
+        granted = self._grants.get(asked)
+        return None if granted is None else list(granted)
 
     async def preflight(self, scope: Scope, asked: Asked) -> tuple[int, list[tuple[bytes, bytes]]]:
         """The status and headers answering the preflight ``asked`` (204 granted, 403 not)."""
@@ -400,6 +411,39 @@ class RouteCORS:
         if private_network and self.policy.allow_private_network:
             headers.append((ACAPN, _TRUE))
         return headers
+
+    async def grants(self, scope: Scope, asked: Asked) -> tuple[bool, bool]:
+        """(whether this policy grants the preflight ``asked``, whether that may be
+        remembered: not when ``allow_origin_func`` decided). Logs nothing: a question
+        about another method at the same URL, not a preflight anyone sent."""
+        if asked in self._grants:
+            return True, True
+        origin, method, _, requested = asked
+        if not isinstance(origin, bytes) or self._check(origin, method, requested)[0]:
+            return False, True
+        policy = self.policy
+        if policy.origin_value(origin) is not None:
+            return True, True
+        if not policy.has_origin_func:
+            return False, True
+        return await policy.ask_origin_func(origin) is not None, False
+
+    def may_share_cache_with(self, answering: RouteCORS) -> bool:
+        """Whether a method this policy grants may be listed in ``answering``'s grant: the
+        browser caches that method with ``answering``'s max-age and credentials flag, so
+        this policy must allow credentials if it does, and at least as long a max-age."""
+        mine, theirs = self.policy, answering.policy
+        return (mine.allow_credentials or not theirs.allow_credentials) and (
+            mine.max_age >= theirs.max_age
+        )
+
+    @staticmethod
+    def list_methods(headers: list[tuple[bytes, bytes]], methods: bytes) -> None:
+        """Put ``methods`` in a grant's ``Access-Control-Allow-Methods`` (in place)."""
+        for index, (name, _) in enumerate(headers):
+            if name is ACAM:
+                headers[index] = (ACAM, methods)
+                return
 
     # -- a CORS route class serving the route itself -------------------------------------------
 

@@ -56,6 +56,143 @@ def route_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
             yield _IncludedAPIRoute(declared, effective), declared, declared
 
 
+def lazy_route_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    """:func:`route_entries` for matching, leaving FastAPI's per-route set-up deferred.
+
+    A route of an included router that holds only FastAPI routes (and routers) is matched
+    through FastAPI's context for it, which FastAPI builds for a whole included router the
+    first time a request reaches it; here it is looked up (and so built) only when the
+    route is first asked to match, router by router as FastAPI's own matching does, so a
+    first preflight sets up the routers on its path, not the app's every route.
+    """
+    fastapi_routing = _fastapi_routing()
+    api_route = getattr(fastapi_routing, "APIRoute", None)
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        prefix = getattr(getattr(route, "include_context", None), "prefix", None)
+        if (
+            api_route is None
+            or inner is None
+            or not isinstance(prefix, str)
+            or not hasattr(route, "effective_candidates")
+            or not _only_api_routes(inner, api_route)
+        ):
+            yield from route_entries([route])
+            continue
+        branches = _Branches(route)
+        for path, declared, steps in _api_routes(inner, prefix, ()):
+            matcher = _IncludedAPIRoute(declared, None, path, (branches, steps))
+            yield matcher, declared, declared
+
+
+def _api_routes(
+    router: Any, prefix: str, steps: tuple[int, ...]
+) -> Iterator[tuple[str, Any, tuple[int, ...]]]:
+    """(full path, route, its place: the index at each router level) of every route."""
+    for index, route in enumerate(router.routes):
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner, prefix + route.include_context.prefix, (*steps, index))
+        else:
+            yield prefix + route.path, route, (*steps, index)
+
+
+class _Branches:
+    """The candidates of an included router and of the routers included in it, each asked
+    of FastAPI once (asking costs a walk of the router's routes), by place."""
+
+    __slots__ = ("candidates", "wrapper")
+
+    def __init__(self, wrapper: Any) -> None:
+        self.wrapper = wrapper
+        self.candidates: dict[tuple[int, ...], list[Any]] = {}
+
+    def at(self, steps: tuple[int, ...]) -> list[Any]:
+        found = self.candidates.get(steps)
+        if found is None:
+            branch = self.wrapper if not steps else self.at(steps[:-1])[steps[-1]]
+            found = self.candidates[steps] = list(branch.effective_candidates())
+        return found
+
+
+def _context_at(branches: _Branches, steps: tuple[int, ...], declared: Any) -> Any:
+    """FastAPI's context for ``declared``, found as FastAPI's matching finds it: through
+    each included router's own candidates (each built when first asked, as FastAPI does)."""
+    try:
+        found = branches.at(steps[:-1])[steps[-1]]
+        if getattr(found, "original_route", None) is declared:
+            return found
+    except (AttributeError, IndexError, TypeError):
+        pass
+    wrapper = branches.wrapper
+    for context in route_entries([wrapper]):  # another line's shape: every route at once
+        matcher = context[0]
+        if isinstance(matcher, _IncludedAPIRoute) and matcher.route is declared:
+            return matcher.context
+    raise LookupError(f"FastAPI has no context for {declared!r}")
+
+
+def declared_entries(routes: list[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    """:func:`route_entries` for a walk that reads routes without matching them.
+
+    FastAPI >= 0.163 sets up an included router's routes (their dependencies, body and
+    response models, handlers) when a request first reaches that router; asking it for
+    its route contexts sets up every route of every included router at once (about 90 %
+    of a 500-route app's first request). Where an included router holds only FastAPI
+    routes (and routers), each route is served by itself at the inclusion's prefix plus
+    its own path, which is read here without that set-up; any other route (a Starlette
+    route or mount, served by a copy FastAPI builds) has its router asked as usual.
+    """
+    fastapi_routing = _fastapi_routing()
+    api_route = getattr(fastapi_routing, "APIRoute", None)
+    for route in routes:
+        context = getattr(route, "include_context", None)
+        inner = getattr(route, "original_router", None)
+        prefix = getattr(context, "prefix", None)
+        if (
+            api_route is None
+            or inner is None
+            or not isinstance(prefix, str)
+            or not _only_api_routes(inner, api_route)
+        ):
+            yield from route_entries([route])
+            continue
+        yield from _prefixed(inner, prefix)
+
+
+def _only_api_routes(router: Any, api_route: type) -> bool:
+    for route in getattr(router, "routes", None) or ():
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            if not isinstance(
+                getattr(getattr(route, "include_context", None), "prefix", None), str
+            ):
+                return False
+            if not _only_api_routes(inner, api_route):
+                return False
+        elif not isinstance(route, api_route):
+            return False
+    return True
+
+
+def _prefixed(router: Any, prefix: str) -> Iterator[tuple[Any, Any, Any]]:
+    for route in router.routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _prefixed(inner, prefix + route.include_context.prefix)
+        else:
+            yield _Declared(prefix + route.path), route, route
+
+
+class _Declared:
+    """Where a walk finds an included FastAPI route: its full path in its router."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
 def matches(matcher: Any, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """``matcher.matches(scope)``: the framework's own verdict."""
     result: tuple[Any, dict[str, Any]] = matcher.matches(scope)
@@ -64,16 +201,34 @@ def matches(matcher: Any, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 class _IncludedAPIRoute:
     """An APIRoute of an included router, asked as FastAPI's included router asks it: its
-    own ``matches()``, with FastAPI's context for the inclusion in ``scope["fastapi"]``."""
+    own ``matches()``, with FastAPI's context for the inclusion in ``scope["fastapi"]``
+    (looked up when first needed, when built with ``path`` and ``place``)."""
 
-    __slots__ = ("context", "route")
+    __slots__ = ("_context", "_path", "_place", "route")
 
-    def __init__(self, route: Any, context: Any) -> None:
+    def __init__(
+        self,
+        route: Any,
+        context: Any,
+        path: str | None = None,
+        place: tuple[_Branches, tuple[int, ...]] | None = None,
+    ) -> None:
         self.route = route
-        self.context = context
+        self._context = context
+        self._path = path
+        self._place = place
+
+    @property
+    def context(self) -> Any:
+        context = self._context
+        if context is None and self._place is not None:
+            context = self._context = _context_at(*self._place, self.route)
+        return context
 
     @property
     def path(self) -> str:
+        if self._path is not None:
+            return self._path
         return str(getattr(self.context, "path", "") or "")
 
     def matches(self, scope: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -81,7 +236,7 @@ class _IncludedAPIRoute:
         key = getattr(fastapi_routing, _CONTEXT_KEY_NAME, _CONTEXT_KEY_DEFAULT)
         fastapi_scope = scope.setdefault("fastapi", {})
         previous = fastapi_scope.get(key, _MISSING)
-        fastapi_scope[key] = self.context
+        fastapi_scope[key] = self.context  # set up by FastAPI when first asked
         try:
             result: tuple[Any, dict[str, Any]] = self.route.matches(scope)
         finally:

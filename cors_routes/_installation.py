@@ -49,6 +49,7 @@ from ._dispatch import (
     preflight_asked,
     send_refusal,
 )
+from ._listed_methods import allow_methods
 from ._openapi import with_cors_extension
 from ._path_policies import PathPolicies, checked_paths
 from ._policy_names import checked_policies, names_in_use
@@ -113,7 +114,8 @@ def install(
     longest prefix wins, before the default. ``x_cors`` publishes the ``x-cors`` OpenAPI
     extension on every route with a policy (True), without the origins
     (``"without-origins"``), or removes it (False); None leaves each route as its class
-    says. ``lint=False`` turns off the configuration lint run at the first request.
+    says. ``lint=False`` turns off the configuration lint, run at the app's start-up (the
+    ASGI lifespan's ``startup``; at the first request when the server runs no lifespan).
     Returns ``app``.
 
     ``enforce=False`` is report-only mode: every response stays as the app sends it
@@ -498,6 +500,13 @@ class Installation:
             return get_route_path(scope)
         return get_route_path({"path": routed.path, "root_path": routed.root_path})
 
+    def served_cors(self, selection: _selection.Selection, path: str = "") -> RouteCORS | None:
+        """The CORS of the route a selection serves with at ``path`` (relative to the app's
+        root path; it matters only with ``paths``); None for anything else."""
+        if isinstance(selection, _selection.Served):
+            return self.route_cors(selection.route, path)
+        return None
+
     def websocket_policy(self, scope: Scope) -> CORSPolicy | None:
         """The policy whose origins a WebSocket handshake must come from: the ``@cors`` of
         the WebSocket endpoint the router will run (the default does not apply: browsers
@@ -534,12 +543,15 @@ class _Routed:
 
 
 class _Preflight:
-    """A preflight on its way down the middleware: whether the router's entry took it."""
+    """A preflight on its way down the middleware: whether the router's entry took it, and
+    what it asked, with the header lines it was read from."""
 
-    __slots__ = ("reached",)
+    __slots__ = ("asked", "headers", "reached")
 
-    def __init__(self) -> None:
+    def __init__(self, asked: Asked, headers: list[tuple[bytes, bytes]]) -> None:
         self.reached = False
+        self.asked = asked
+        self.headers = headers
 
 
 class _Refused:
@@ -612,6 +624,8 @@ def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
             if kind == "websocket":
                 handled.set(True)
                 return _websocket_handshake(app, installation, scope, receive, send)
+            if kind == "lifespan" and installation.lint_pending:
+                return app(scope, receive, partial(_send_after_lint, installation, send))
             return app(scope, receive, send)
         # Tells a CORS route class to step aside, and which installation answers (an app
         # installed on its own inside this one overwrites it with its own).
@@ -630,6 +644,15 @@ def _layer(app: ASGIApp, installation: Installation) -> ASGIApp:
 
     layer.app = app  # type: ignore[attr-defined]  # for code walking the app's layers
     return layer
+
+
+def _send_after_lint(installation: Installation, send: Send, message: Message) -> Awaitable[None]:
+    # The app's own start-up has run and the server serves nothing until this message
+    # reaches it: the lint's warnings come out before the first request, which pays none
+    # of it. Without a lifespan (`--lifespan off`), the first request runs it instead.
+    if message["type"] == "lifespan.startup.complete" and installation.lint_pending:
+        installation.run_lint()
+    return send(message)
 
 
 async def _websocket_handshake(
@@ -656,7 +679,7 @@ async def _send_preflight_down(
     if not method_is_token(asked[1]):
         await send_refusal(send)  # before any lookup: a hostile value costs nothing more
         return
-    state = _Preflight()
+    state = _Preflight(asked, list(scope["headers"]))
     scope[PREFLIGHT_KEY] = state
     asked_for = {**scope}  # the path the browser asked for, whatever a middleware does
     held: list[Message] = []
@@ -695,7 +718,7 @@ async def _answer_held(
         at = "" if installation.paths is None else get_route_path(scope)
         cors = installation.located_cors(at)
     if cors is not None or not held:
-        await _send_preflight_answer(cors, scope, send, asked)
+        await _send_preflight_answer(cors, scope, send, asked, installation)
         return
     for message in held:
         await send(message)
@@ -706,7 +729,9 @@ def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
     decided, with the path the router will route, and where the outer layer learns it."""
 
     async def preflight(scope: Scope, receive: Receive, send: Send, state: _Preflight) -> None:
-        asked = preflight_asked(scope)
+        # Read again only if a middleware changed the header lines (a comparison in C,
+        # element by element, where reading them is a loop in Python).
+        asked = state.asked if scope["headers"] == state.headers else preflight_asked(scope)
         if asked is None:  # a middleware took its preflight headers away: route it
             state.reached = True
             await router(scope, receive, send)
@@ -717,7 +742,7 @@ def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
             await router(scope, receive, send)  # a route without CORS: as if absent
             return
         state.reached = True
-        await _send_preflight_answer(cors, scope, send, asked)
+        await _send_preflight_answer(cors, scope, send, asked, installation)
 
     def router_entry(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         routed = scope.get(ROUTED_KEY)
@@ -735,7 +760,11 @@ def _router_entry(router: ASGIApp, installation: Installation) -> ASGIApp:
 
 
 async def _send_preflight_answer(
-    cors: RouteCORS | _Refused | None, scope: Scope, send: Send, asked: Asked
+    cors: RouteCORS | _Refused | None,
+    scope: Scope,
+    send: Send,
+    asked: Asked,
+    installation: Installation,
 ) -> None:
     if not isinstance(cors, RouteCORS):
         # REFUSED: no route serves the method there. None: the route has no CORS, but a
@@ -745,7 +774,18 @@ async def _send_preflight_answer(
         await send_refusal(send)
         return
     # Not RouteCORS.answer_preflight: one coroutine fewer per preflight.
-    status, headers = await cors.preflight(scope, asked)
+    headers = cors.granted(asked)  # a grant seen before costs no coroutine
+    status = 204
+    if headers is None:
+        status, headers = await cors.preflight(scope, asked)
+    if status == 204 and _selection.more_methods_at(installation.router, scope, asked[1]):
+        # The other methods this origin is granted at this URL: one preflight for all.
+        cors_of = installation.served_cors
+        if installation.paths is not None:  # which policy serves depends on the path too
+            cors_of = partial(installation.served_cors, path=get_route_path(scope))
+        listed = await allow_methods(installation.router, scope, asked, cors, cors_of)
+        if listed is not None:
+            cors.list_methods(headers, listed)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send(EMPTY_BODY)
 

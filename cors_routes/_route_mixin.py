@@ -21,8 +21,17 @@ from typing import Any, ClassVar, Literal
 from starlette.types import Receive, Scope, Send
 
 from . import _selection
-from ._dispatch import INSTALLED, RouteCORS, method_is_token, preflight_asked, send_refusal
+from ._dispatch import (
+    EMPTY_BODY,
+    INSTALLED,
+    Asked,
+    RouteCORS,
+    method_is_token,
+    preflight_asked,
+    send_refusal,
+)
 from ._framework import app_root_path
+from ._listed_methods import allow_methods
 from ._policy_names import PolicyName, needs_install
 from ._precedence import from_endpoint, honours_policies, policy_of
 from ._served_methods import served_methods
@@ -100,7 +109,9 @@ class CORSRouteMixin:
                         # may grant it, and this route's endpoint is not what it asks for.
                         return send_refusal(send)
                     return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
-                return cors.answer_preflight(scope, send, asked)
+                if isinstance(cors, _NeedsInstall):
+                    return cors.answer_preflight(scope, send, asked)
+                return _answer_preflight(cors, scope, send, asked)
         cors = self.cors
         if cors is None:
             return self._route_handle(scope, receive, send)  # type: ignore[no-any-return]
@@ -135,6 +146,34 @@ def _first_request(app: Any) -> None:
     if _startup.enabled():  # else asked again at the next request: the switch may change
         _seen_apps.add(id(app))
         _startup.lint_once(app)
+
+
+async def _answer_preflight(cors: RouteCORS, scope: Scope, send: Send, asked: Asked) -> None:
+    headers = cors.granted(asked)  # a grant seen before costs no coroutine
+    status = 204
+    if headers is None:
+        status, headers = await cors.preflight(scope, asked)
+    router = scope.get("router")
+    if status != 204 or router is None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(EMPTY_BODY)
+        return
+    # As _preflight_cors asked the outermost router: with the root path it saw.
+    top = scope if "app_root_path" not in scope else {**scope, "root_path": app_root_path(scope)}
+    if _selection.more_methods_at(router, top, asked[1]):
+        # The other methods this origin is granted at this URL: one preflight for all.
+        listed = await allow_methods(router, top, asked, cors, _served_cors)
+        if listed is not None:
+            cors.list_methods(headers, listed)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send(EMPTY_BODY)
+
+
+def _served_cors(selection: _selection.Selection) -> RouteCORS | None:
+    if isinstance(selection, _selection.Served) and honours_policies(selection.route):
+        found = getattr(selection.route, "cors", None)
+        return found if isinstance(found, RouteCORS) else None  # not one needing install()
+    return None
 
 
 def _preflight_cors(

@@ -131,6 +131,7 @@ class _Level:
     remembered: dict[tuple[str, str | None, str], tuple[Selection, _Trace]] = field(
         default_factory=dict
     )
+    methods_remembered: dict[str, tuple[frozenset[str], _Trace]] = field(default_factory=dict)
 
     def current(self) -> bool:
         for router, routes, length, version in self.watched:
@@ -214,7 +215,7 @@ def _build(router: Any) -> _Level:
         for i, route in enumerate(inner):
             places.setdefault(id(route), (inner, i))
     entries = []
-    for order, (matcher, route, declared) in enumerate(_framework.route_entries(routes)):
+    for order, (matcher, route, declared) in enumerate(_framework.lazy_route_entries(routes)):
         entry = _Entry(order, matcher, route, declared)
         for item in (declared, route):
             place = places.get(id(item))
@@ -286,6 +287,9 @@ class _Trace:
     levels: list[_Level] = field(default_factory=list)
     entries: list[_Entry] = field(default_factory=list)
     path_only: bool = True
+    more_methods: bool | None = None
+    """The answer of :func:`more_methods_at` for this selection's path and method, once
+    asked, when this trace vouches for it too."""
 
     def still_holds(self) -> bool:
         # Loops, not all() over generators: this runs for every remembered answer.
@@ -338,6 +342,17 @@ def select(router: Any, scope: Mapping[str, Any], method: str | None) -> Selecti
             remembered.clear()
         remembered[key] = (selection, trace)
     return selection
+
+
+def selected(router: Any, scope: Mapping[str, Any], method: str) -> tuple[Selection, _Trace | None]:
+    """:func:`select`, and what it asked when only the path and method decided (an answer
+    built on it holds while ``trace.still_holds()``); None otherwise."""
+    selection = select(router, scope, method)
+    level = _level(router)
+    found = level.remembered.get((get_route_path(scope), method, scope["type"]))  # type: ignore[arg-type]
+    if found is not None and found[0] is selection:
+        return selection, found[1]
+    return selection, None
 
 
 def _select(router: Any, probe: dict[str, Any], depth: int, trace: _Trace) -> Selection:
@@ -417,6 +432,108 @@ def _routable(app: Any) -> tuple[Any, bool]:
     return None, False
 
 
+def methods_at(router: Any, scope: Mapping[str, Any]) -> tuple[frozenset[str], _Trace | None]:
+    """Every method listed by a route whose path matches ``scope``'s path, as each route's
+    own ``matches()`` says (inside mounts too): the methods a request to that URL may ask.
+    Which of them a route serves there is still for :func:`select` to say. The trace is
+    as :func:`selected`'s."""
+    route_path = get_route_path(scope)  # type: ignore[arg-type]
+    known = _levels.get(id(router))
+    if known is not None and known[0]() is router:
+        # The trace checks the level is current: no rebuild check of its own first.
+        found = known[1].methods_remembered.get(route_path)
+        if found is not None and found[1].still_holds():
+            return found
+    level = _level(router)
+    memo = level.path_only and len(route_path) <= _REMEMBERED_PATH
+    probe = dict(scope)
+    probe["method"] = "OPTIONS"
+    if "fastapi" in probe:
+        probe["fastapi"] = dict(probe["fastapi"])
+    trace = _Trace()
+    methods: set[str] = set()
+    _methods_at(router, probe, 0, trace, methods)
+    listed = frozenset(methods)
+    if not trace.path_only:
+        return listed, None
+    if memo:
+        remembered = level.methods_remembered
+        if len(remembered) >= _REMEMBERED:
+            remembered.clear()
+        remembered[route_path] = (listed, trace)
+    return listed, trace
+
+
+def _methods_at(
+    router: Any, probe: dict[str, Any], depth: int, trace: _Trace, methods: set[str]
+) -> None:
+    level = _level(router)
+    candidates = level.candidates(get_route_path(probe))
+    trace.levels.append(level)
+    trace.entries.extend(candidates)
+    trace.path_only = trace.path_only and level.path_only
+    for entry in candidates:
+        if not entry.in_place():
+            trace.path_only = False  # a route moved: this answer is not to be replayed
+        matched, child_scope = _framework.matches(entry.matcher, probe)
+        if matched is _NONE:
+            continue
+        if isinstance(entry.matcher, (Mount, Host)):
+            app, wrapped = (
+                _framework.mount_layers(entry.matcher)
+                if isinstance(entry.matcher, Mount)
+                else (entry.matcher.app, False)
+            )
+            inner, hidden = _routable(app)
+            if inner is not None and not (wrapped or hidden) and depth < _MAX_DEPTH:
+                _methods_at(router_of(inner), {**probe, **child_scope}, depth + 1, trace, methods)
+            return  # the router goes no further than a mount that takes the path
+        listed = getattr(entry.declared, "methods", None)
+        if listed:
+            methods.update(listed)
+
+
+# Methods a browser never preflights for the method's sake (CORS-safelisted methods).
+_SAFELISTED = frozenset({"GET", "HEAD", "POST"})
+
+
+def more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> bool:
+    """Whether a route whose path matches ``scope``'s lists a method a browser preflights
+    (not GET, HEAD or POST) other than ``method``.
+
+    Called on every granted preflight, right after :func:`select` answered ``method`` for
+    the same router and scope: the trace it replayed (checked then) holds the answer once
+    known, when it asked every level this question asks, so asking costs a look-up."""
+    # No check that the entry is this router's: it goes with its router (a weak
+    # reference's callback), so another router never finds it under the same id.
+    known = _levels.get(id(router))
+    if known is not None:
+        path = scope["path"] if not scope.get("root_path") else get_route_path(scope)  # type: ignore[arg-type]
+        found = known[1].remembered.get((path, method.decode("latin-1"), scope["type"]))
+        if found is not None:
+            more = found[1].more_methods
+            if more is not None:
+                return more
+    return _more_methods_at(router, scope, method)
+
+
+def _more_methods_at(router: Any, scope: Mapping[str, Any], method: bytes) -> bool:
+    listed, trace = methods_at(router, scope)
+    asked = method.decode("latin-1")
+    preflighted = listed - _SAFELISTED
+    more = bool(preflighted) and not (len(preflighted) == 1 and asked in preflighted)
+    level = _level(router)
+    found = level.remembered.get((get_route_path(scope), asked, scope["type"]))  # type: ignore[arg-type]
+    if (
+        found is not None
+        and trace is not None
+        and trace.levels == found[1].levels
+        and found[1].still_holds()
+    ):
+        found[1].more_methods = more
+    return more
+
+
 # -- walking: every route of an app, as the router tries them -----------------------------------
 
 
@@ -451,7 +568,7 @@ def _walk(
     router: Any, prefix: str, mounts: tuple[Any, ...], hidden: bool, depth: int
 ) -> Iterator[Walked]:
     redirect = bool(getattr(router, "redirect_slashes", False))
-    for matcher, route, declared in _framework.route_entries(list(router.routes)):
+    for matcher, route, declared in _framework.declared_entries(list(router.routes)):
         path = getattr(matcher, "path", None)
         if not isinstance(path, str):
             path = getattr(route, "path", "") or ""

@@ -1,10 +1,13 @@
 """Running the lint once per application, when the app starts serving.
 
-Why the first request, and not the lifespan: a route never sees the lifespan (the router
-answers it), and when a route is built it does not know the app it will join
-(``include_router`` and ``mount`` come later). The first request is the earliest moment
-cors_routes meets the app (``install()``'s layer, or a CORS route as ``scope["app"]``),
-with every router already included. This module is imported only then.
+When: under ``install()``, at the app's start-up, when the app sends
+``lifespan.startup.complete`` (its own start-up has run, every router is included, and the
+server serves nothing before that message): the first request pays none of it. A server
+that runs no lifespan (``uvicorn --lifespan off``, a test client used without ``with``)
+gets it at the first request instead. Route classes have no such moment: a route never
+sees the lifespan (the router answers it), and when a route is built it does not know the
+app it will join, so their app is linted at the first request a CORS route handles. This
+module is imported only then.
 
 How it never breaks a request: findings are reported as ``CORSLintWarning`` warnings, one
 per finding (identical findings about several routes are one, naming them); when warnings

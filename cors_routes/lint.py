@@ -357,6 +357,10 @@ def _shadowed_preflights(app: Any, routes: list[RouteInfo]) -> Iterator[Finding]
     """Route classes only (install() answers preflights before routing): a preflight goes
     where the router sends an OPTIONS request, and only a CORS route there finds the
     route whose policy answers it."""
+    if not any(
+        info.policy is not None and info.kind == "http" and not info.installed for info in routes
+    ):
+        return  # no route-class route to check: no index of every route
     router = _selection.router_of(unwrap(app)[1])
     by_route = {id(info.route): info for info in routes}
     neighbours = _Neighbours(routes)

@@ -81,6 +81,7 @@ LAYERS: dict[str, int] = {
     # 2 routing truth: starlette, never an import of fastapi
     "_framework": ROUTING,
     "_selection": ROUTING,
+    "_listed_methods": ROUTING,
     "_precedence": ROUTING,
     "decorators": ROUTING,
     # 3 integration: the route classes and install
