@@ -29,6 +29,8 @@ logger = logging.getLogger("cors_routes")
 RouteHandle = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = tuple[tuple[bytes, bytes], ...]
 Extra = list[tuple[bytes, bytes]]
+Answer = tuple[int, list[tuple[bytes, bytes]]]
+"""A preflight's status and headers."""
 
 ACAO = b"access-control-allow-origin"
 ACAC = b"access-control-allow-credentials"
@@ -291,31 +293,42 @@ class RouteCORS:
 
     # -- preflights ------------------------------------------------------------------------------
 
-    def granted(self, asked: Asked) -> list[tuple[bytes, bytes]] | None:
-        """The headers of a remembered grant of ``asked`` (a copy: a middleware further out
-        may edit the list in place), without a coroutine; None if none is remembered."""
-        granted = self._grants.get(asked)
-        return None if granted is None else list(granted)
-
-    async def preflight(self, scope: Scope, asked: Asked) -> tuple[int, list[tuple[bytes, bytes]]]:
-        """The status and headers answering the preflight ``asked`` (204 granted, 403 not)."""
+    def answer(self, scope: Scope, asked: Asked) -> Answer | Awaitable[Answer]:
+        """The status and headers answering the preflight ``asked`` (204 granted, 403 not);
+        an awaitable of them only when something must be awaited: a grant seen before, and
+        one whose predicate answers at once (a sync one, a cache hit), cost no coroutine."""
         granted = self._grants.get(asked)
         if granted is not None:
             # A copy: a middleware further out may edit the header list in place.
             return 204, list(granted)
         remembered = self._grants_if_allowed.get(asked)
-        if remembered is not None:
-            granted, text = remembered
-            origin = asked[0]
-            assert isinstance(origin, bytes)  # only such grants are remembered
-            request = origin_request(scope) if self._predicate_takes_request else None
-            answer = self.policy.origin_func_answer(origin, request, text)
-            if answer is not None and not isinstance(answer, bytes):
-                answer = await answer
-            if answer is not None:
-                return 204, list(granted)
-            return self._refusal(scope, asked, [(b"vary", self._vary)], "origin is not allowed")
-        return await self._decide_preflight(scope, asked)
+        if remembered is None:
+            return self._decide_preflight(scope, asked)
+        granted, text = remembered
+        origin = asked[0]
+        assert isinstance(origin, bytes)  # only such grants are remembered
+        request = origin_request(scope) if self._predicate_takes_request else None
+        answer = self.policy.origin_func_answer(origin, request, text)
+        if answer is None or isinstance(answer, bytes):
+            return self._after_predicate(scope, asked, granted, answer)
+        return self._awaited_predicate(scope, asked, granted, answer)
+
+    async def _awaited_predicate(
+        self, scope: Scope, asked: Asked, granted: Headers, answer: Awaitable[bytes | None]
+    ) -> Answer:
+        return self._after_predicate(scope, asked, granted, await answer)
+
+    def _after_predicate(
+        self, scope: Scope, asked: Asked, granted: Headers, answer: bytes | None
+    ) -> Answer:
+        if answer is not None:
+            return 204, list(granted)
+        return self._refusal(scope, asked, [(b"vary", self._vary)], "origin is not allowed")
+
+    async def preflight(self, scope: Scope, asked: Asked) -> Answer:
+        """:meth:`answer`, awaited."""
+        answer = self.answer(scope, asked)
+        return answer if isinstance(answer, tuple) else await answer
 
     async def _decide_preflight(
         self, scope: Scope, asked: Asked

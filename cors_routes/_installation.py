@@ -774,10 +774,8 @@ async def _send_preflight_answer(
         await send_refusal(send)
         return
     # Not RouteCORS.answer_preflight: one coroutine fewer per preflight.
-    headers = cors.granted(asked)  # a grant seen before costs no coroutine
-    status = 204
-    if headers is None:
-        status, headers = await cors.preflight(scope, asked)
+    answer = cors.answer(scope, asked)  # no coroutine for a grant seen before
+    status, headers = answer if isinstance(answer, tuple) else await answer
     if status == 204 and _selection.more_methods_at(installation.router, scope, asked[1]):
         # The other methods this origin is granted at this URL: one preflight for all.
         cors_of = installation.served_cors

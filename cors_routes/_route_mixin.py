@@ -149,10 +149,8 @@ def _first_request(app: Any) -> None:
 
 
 async def _answer_preflight(cors: RouteCORS, scope: Scope, send: Send, asked: Asked) -> None:
-    headers = cors.granted(asked)  # a grant seen before costs no coroutine
-    status = 204
-    if headers is None:
-        status, headers = await cors.preflight(scope, asked)
+    answer = cors.answer(scope, asked)  # no coroutine for a grant seen before
+    status, headers = answer if isinstance(answer, tuple) else await answer
     router = scope.get("router")
     if status != 204 or router is None:
         await send({"type": "http.response.start", "status": status, "headers": headers})
