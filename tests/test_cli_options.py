@@ -199,8 +199,12 @@ def test_output_into_a_closed_pipe_ends_quietly(args):
     finally:
         os.close(writer)
     assert process.stderr == ""  # no traceback, no "Exception ignored"
-    # argparse writes --help itself and ignores a failed write: it exits 0, quietly too
-    assert process.returncode == (0 if args == ("--help",) else 141)
+    if args == ("--help",):
+        # argparse writes --help itself: Python 3.11+ ignores the failed write (exit 0);
+        # on 3.10 the write fails when flushed, and the command ends as any other (141).
+        assert process.returncode in (0, 141)
+    else:
+        assert process.returncode == 141
 
 
 def test_a_reader_that_stops_early_like_head():

@@ -47,7 +47,7 @@ def resource(index: int) -> APIRouter:
     def replace(item_id: int, item: Item) -> Item:
         return item
 
-    @router.delete("/{item_id}", status_code=204)
+    @router.delete("/{item_id}", status_code=204, response_model=None)
     def delete(item_id: int) -> None:
         return None
 

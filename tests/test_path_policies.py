@@ -508,6 +508,17 @@ class Passthrough:
         await self.app(scope, receive, send)
 
 
+def _route_records_itself() -> bool:
+    async def endpoint(request) -> PlainTextResponse:
+        return PlainTextResponse("")
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "root_path": "", "headers": []}
+    return "route" in Route("/x", endpoint).matches(scope)[1]
+
+
+_STARLETTE_ROUTES_RECORD_THEMSELVES = _route_records_itself()
+
+
 def hidden_mount_app(own: CORSPolicy | None) -> Starlette:
     async def hello(request) -> PlainTextResponse:
         return PlainTextResponse("hello")
@@ -547,6 +558,11 @@ def test_a_mount_behind_its_own_middleware_with_a_route_of_its_own_policy_grants
         # Which route a preflight is for cannot be known past the middleware: refused.
         assert preflight(client, "/m/hello", PARTNER, "GET").status_code == 403
         assert preflight(client, "/m/own", OWN, "GET").status_code == 403
-        # A response names the route that served it: each gets its own answer.
-        assert acx(client.get("/m/own", headers={"Origin": OWN}))
+        if _STARLETTE_ROUTES_RECORD_THEMSELVES:
+            # A response names the route that served it: each gets its own answer.
+            assert acx(client.get("/m/own", headers={"Origin": OWN}))
+        else:
+            # Older Starlette routes do not write scope["route"]: which route served is
+            # unknown past the middleware, so nothing is granted there.
+            assert acx(client.get("/m/own", headers={"Origin": OWN})) == {}
         assert acx(client.get("/m/own", headers={"Origin": PARTNER})) == {}

@@ -64,7 +64,7 @@ def api(page_origin: str, style: str) -> FastAPI:
     async def replace(item_id: int, item: Item) -> dict[str, str]:
         return {"name": item.name}
 
-    @router.delete("/items/{item_id}", status_code=204)
+    @router.delete("/items/{item_id}", status_code=204, response_model=None)
     async def delete(item_id: int) -> None:
         return None
 
